@@ -1,0 +1,122 @@
+//! Fast synthetic fill for benchmarks and the demo: plain inserts in large
+//! transactions, bypassing the command path (there is nothing to decide).
+
+use crate::rows::{db_err, json, ts};
+use baton_core::*;
+use baton_store::{SeedSpec, StoreResult};
+use rusqlite::{Connection, params};
+use serde_json::json;
+
+const CHUNK: u64 = 5_000;
+
+/// Insert `spec.conversations` conversations, each with a new contact, one
+/// incoming message and a `conversation.created` event.
+pub fn seed(conn: &mut Connection, ws: WorkspaceId, spec: &SeedSpec, now: Timestamp) -> StoreResult<u64> {
+    let mut done = 0u64;
+    let ws_s = ws.to_string();
+    let channel = spec.channel_id.to_string();
+    while done < spec.conversations {
+        let n = CHUNK.min(spec.conversations - done);
+        let tx = conn.transaction().map_err(db_err)?;
+        {
+            let mut contact = tx
+                .prepare_cached(
+                    "INSERT INTO contacts (id, workspace_id, name, email, tags, attributes, created_at, updated_at) \
+                     VALUES (?1, ?2, ?3, ?4, '[]', '{}', ?5, ?5)",
+                )
+                .map_err(db_err)?;
+            let mut conv = tx
+                .prepare_cached(
+                    "INSERT INTO conversations (id, workspace_id, channel_id, contact_id, status, priority, tags, \
+                     assignee_id, team_id, created_at, updated_at, last_activity_at, last_incoming_at, preview, version) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'normal', '[]', ?6, ?7, ?8, ?8, ?8, ?8, ?9, 2)",
+                )
+                .map_err(db_err)?;
+            let mut msg = tx
+                .prepare_cached(
+                    "INSERT INTO messages (id, workspace_id, conversation_id, kind, body, author, channel_id, mentions, \
+                     created_at) VALUES (?1, ?2, ?3, 'incoming', ?4, ?5, ?6, '[]', ?7)",
+                )
+                .map_err(db_err)?;
+            let mut seq_stmt = tx
+                .prepare_cached(
+                    "UPDATE workspaces SET event_seq = event_seq + ?2 WHERE id = ?1 RETURNING event_seq",
+                )
+                .map_err(db_err)?;
+            let last: i64 = seq_stmt
+                .query_row(params![ws_s, n as i64], |r| r.get(0))
+                .map_err(db_err)?;
+            let mut seq = last - n as i64;
+            let mut ev = tx
+                .prepare_cached(
+                    "INSERT INTO events (workspace_id, seq, kind, conversation_id, actor, at, before, after, data) \
+                     VALUES (?1, ?2, 'conversation.created', ?3, ?4, ?5, 'null', ?6, 'null')",
+                )
+                .map_err(db_err)?;
+            for i in 0..n {
+                let k = done + i;
+                // Spread activity over the past, a second apart, newest last.
+                let at = now - chrono::Duration::seconds((spec.conversations - k) as i64);
+                let contact_id = ContactId::new_v7();
+                let conv_id = ConversationId::new_v7();
+                let status = match k % 10 {
+                    0..=5 => "open",
+                    6 => "pending",
+                    7 => "snoozed",
+                    _ => "closed",
+                };
+                let assignee = match (k % 4, spec.assignees.len()) {
+                    (_, 0) | (0, _) => None,
+                    (_, len) => Some(spec.assignees[(k as usize / 4) % len].to_string()),
+                };
+                let team =
+                    (!spec.teams.is_empty()).then(|| spec.teams[k as usize % spec.teams.len()].to_string());
+                let body = format!("Hello, I need help with order #{k}: the parcel has not arrived yet.");
+                contact
+                    .execute(params![
+                        contact_id.to_string(),
+                        ws_s,
+                        format!("Customer {k}"),
+                        format!("customer{k}@example.test"),
+                        ts(at)
+                    ])
+                    .map_err(db_err)?;
+                conv.execute(params![
+                    conv_id.to_string(),
+                    ws_s,
+                    channel,
+                    contact_id.to_string(),
+                    status,
+                    assignee,
+                    team,
+                    ts(at),
+                    conversation::preview(&body)
+                ])
+                .map_err(db_err)?;
+                msg.execute(params![
+                    MessageId::new_v7().to_string(),
+                    ws_s,
+                    conv_id.to_string(),
+                    body,
+                    json(&Actor::Contact { id: contact_id }),
+                    channel,
+                    ts(at)
+                ])
+                .map_err(db_err)?;
+                seq += 1;
+                ev.execute(params![
+                    ws_s,
+                    seq,
+                    conv_id.to_string(),
+                    json(&Actor::system("seed")),
+                    ts(at),
+                    json(&json!({"status": status, "channel_id": channel}))
+                ])
+                .map_err(db_err)?;
+            }
+        }
+        tx.commit().map_err(db_err)?;
+        done += n;
+    }
+    Ok(done)
+}

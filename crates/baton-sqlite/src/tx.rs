@@ -1,0 +1,566 @@
+//! `WriteTx` on a SQLite connection inside `BEGIN IMMEDIATE`. Runs on the
+//! writer thread; every method is synchronous underneath.
+
+use crate::reads;
+use crate::rows::{self, db_err, json, ts, ts_opt};
+use async_trait::async_trait;
+use baton_core::directory::*;
+use baton_core::*;
+use baton_store::*;
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// One job's view of the open write transaction.
+pub struct SqliteTx<'c> {
+    /// The writer connection.
+    pub conn: &'c mut Connection,
+    /// The clock reading for this job.
+    pub now: Timestamp,
+    /// Events appended by this job: (workspace, last seq).
+    pub appended: Vec<(WorkspaceId, i64)>,
+}
+
+type R<T> = StoreResult<T>;
+
+fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> R<usize> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.execute(params))
+        .map_err(db_err)
+}
+
+fn opt_s<T: ToString>(v: Option<T>) -> Option<String> {
+    v.map(|x| x.to_string())
+}
+
+#[async_trait]
+impl WriteTx for SqliteTx<'_> {
+    fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    async fn workspace_by_name(&mut self, name: &str) -> R<Option<Workspace>> {
+        self.conn
+            .prepare_cached("SELECT id, name, created_at FROM workspaces WHERE name = ?1")
+            .and_then(|mut s| {
+                s.query_row([name], |r| {
+                    Ok(Workspace {
+                        id: rows::p(r, 0)?,
+                        name: r.get(1)?,
+                        created_at: rows::t(r, 2)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(db_err)
+    }
+
+    async fn insert_workspace(&mut self, ws: &Workspace) -> R<()> {
+        exec(
+            self.conn,
+            "INSERT INTO workspaces (id, name, event_seq, created_at) VALUES (?1, ?2, 0, ?3)",
+            params![ws.id.to_string(), ws.name, ts(ws.created_at)],
+        )
+        .map(drop)
+    }
+
+    async fn user(&mut self, ws: WorkspaceId, id: UserId) -> R<Option<User>> {
+        reads::user(self.conn, ws, id)
+    }
+
+    async fn email_taken(&mut self, email: &Email) -> R<bool> {
+        Ok(reads::credentials(self.conn, email)?.is_some())
+    }
+
+    async fn handle_taken(&mut self, ws: WorkspaceId, handle: &str) -> R<bool> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM users WHERE workspace_id = ?1 AND handle = ?2")
+            .and_then(|mut s| s.exists(params![ws.to_string(), handle]))
+            .map_err(db_err)
+    }
+
+    async fn insert_user(&mut self, u: &User, password_hash: Option<&str>) -> R<()> {
+        exec(
+            self.conn,
+            "INSERT INTO users (id, workspace_id, email, name, handle, role, active, availability, max_open, \
+             password_hash, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                u.id.to_string(),
+                u.workspace_id.to_string(),
+                u.email.as_str(),
+                u.name,
+                u.handle,
+                u.role.as_str(),
+                u.active,
+                u.availability.as_str(),
+                u.max_open,
+                password_hash,
+                ts(u.created_at),
+                ts(u.updated_at)
+            ],
+        )
+        .map(drop)
+    }
+
+    async fn update_user(&mut self, u: &User) -> R<()> {
+        exec(
+            self.conn,
+            "UPDATE users SET name = ?2, role = ?3, active = ?4, availability = ?5, max_open = ?6, \
+             updated_at = ?7 WHERE id = ?1",
+            params![
+                u.id.to_string(),
+                u.name,
+                u.role.as_str(),
+                u.active,
+                u.availability.as_str(),
+                u.max_open,
+                ts(u.updated_at)
+            ],
+        )
+        .map(drop)
+    }
+
+    async fn active_owner_count(&mut self, ws: WorkspaceId) -> R<usize> {
+        self.conn
+            .prepare_cached(
+                "SELECT count(*) FROM users WHERE workspace_id = ?1 AND role = 'owner' AND active = 1",
+            )
+            .and_then(|mut s| s.query_row([ws.to_string()], |r| r.get::<_, i64>(0)))
+            .map(|n| n as usize)
+            .map_err(db_err)
+    }
+
+    async fn active_users_by_handles(&mut self, ws: WorkspaceId, handles: &[String]) -> R<Vec<UserId>> {
+        let mut out = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM users WHERE workspace_id = ?1 AND handle = ?2 AND active = 1")
+            .map_err(db_err)?;
+        for h in handles {
+            if let Some(id) = stmt
+                .query_row(params![ws.to_string(), h], |r| rows::p::<UserId>(r, 0))
+                .optional()
+                .map_err(db_err)?
+            {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn insert_token(
+        &mut self,
+        id: TokenId,
+        user: UserId,
+        hash: &str,
+        name: &str,
+        at: Timestamp,
+    ) -> R<()> {
+        exec(
+            self.conn,
+            "INSERT INTO api_tokens (id, user_id, token_hash, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id.to_string(), user.to_string(), hash, name, ts(at)],
+        )
+        .map(drop)
+    }
+
+    async fn team(&mut self, ws: WorkspaceId, id: TeamId) -> R<Option<Team>> {
+        reads::team(self.conn, ws, id)
+    }
+
+    async fn team_name_taken(&mut self, ws: WorkspaceId, name: &str) -> R<bool> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM teams WHERE workspace_id = ?1 AND name_key = ?2")
+            .and_then(|mut s| s.exists(params![ws.to_string(), name.to_lowercase()]))
+            .map_err(db_err)
+    }
+
+    async fn insert_team(&mut self, t: &Team) -> R<()> {
+        exec(
+            self.conn,
+            "INSERT INTO teams (id, workspace_id, name, name_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                t.id.to_string(),
+                t.workspace_id.to_string(),
+                t.name,
+                t.name.to_lowercase(),
+                ts(t.created_at)
+            ],
+        )
+        .map(drop)
+    }
+
+    async fn insert_team_member(&mut self, team: TeamId, user: UserId, at: Timestamp) -> R<bool> {
+        exec(
+            self.conn,
+            "INSERT INTO team_members (team_id, user_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            params![team.to_string(), user.to_string(), ts(at)],
+        )
+        .map(|n| n == 1)
+    }
+
+    async fn delete_team_member(&mut self, team: TeamId, user: UserId) -> R<bool> {
+        exec(
+            self.conn,
+            "DELETE FROM team_members WHERE team_id = ?1 AND user_id = ?2",
+            params![team.to_string(), user.to_string()],
+        )
+        .map(|n| n == 1)
+    }
+
+    async fn agent(&mut self, ws: WorkspaceId, id: AgentId) -> R<Option<Agent>> {
+        reads::agent(self.conn, ws, id)
+    }
+
+    async fn insert_agent(&mut self, a: &Agent) -> R<()> {
+        exec(
+            self.conn,
+            "INSERT INTO agents (id, workspace_id, name, runtime, settings, handoff_team_id, handoff_mode, active, \
+             created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                a.id.to_string(),
+                a.workspace_id.to_string(),
+                a.name,
+                a.runtime.as_str(),
+                json(&a.settings),
+                opt_s(a.handoff_team_id),
+                a.handoff_mode.as_str(),
+                a.active,
+                ts(a.created_at),
+                ts(a.updated_at)
+            ],
+        )
+        .map(drop)
+    }
+
+    async fn update_agent(&mut self, a: &Agent) -> R<()> {
+        exec(
+            self.conn,
+            "UPDATE agents SET name = ?2, runtime = ?3, settings = ?4, handoff_team_id = ?5, handoff_mode = ?6, \
+             active = ?7, updated_at = ?8 WHERE id = ?1",
+            params![
+                a.id.to_string(),
+                a.name,
+                a.runtime.as_str(),
+                json(&a.settings),
+                opt_s(a.handoff_team_id),
+                a.handoff_mode.as_str(),
+                a.active,
+                ts(a.updated_at)
+            ],
+        )
+        .map(drop)
+    }
+
+    async fn channel(&mut self, ws: WorkspaceId, id: ChannelId) -> R<Option<Channel>> {
+        reads::channel(self.conn, ws, id)
+    }
+
+    async fn insert_channel(&mut self, c: &Channel) -> R<()> {
+        exec(
+            self.conn,
+            "INSERT INTO channels (id, workspace_id, kind, name, autopilot_agent_id, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                c.id.to_string(),
+                c.workspace_id.to_string(),
+                c.kind.as_str(),
+                c.name,
+                opt_s(c.autopilot_agent_id),
+                ts(c.created_at)
+            ],
+        )
+        .map(drop)
+    }
+
+    async fn contact(&mut self, ws: WorkspaceId, id: ContactId) -> R<Option<Contact>> {
+        reads::contact(self.conn, ws, id)
+    }
+
+    async fn contacts_by_handles(&mut self, ws: WorkspaceId, input: &ContactInput) -> R<Vec<Contact>> {
+        let sql = format!(
+            "SELECT {} FROM contacts WHERE workspace_id = ?1 AND \
+             (external_id = ?2 OR email = ?3 OR phone = ?4) ORDER BY created_at",
+            rows::CONTACT_COLS
+        );
+        let phone = input.phone.as_deref().and_then(|p| parse_phone(p).ok());
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_map(
+                    params![
+                        ws.to_string(),
+                        input.external_id,
+                        input.email.as_ref().map(|e| e.as_str()),
+                        phone
+                    ],
+                    rows::contact,
+                )?
+                .collect()
+            })
+            .map_err(db_err)
+    }
+
+    async fn insert_contact(&mut self, c: &Contact) -> R<()> {
+        exec(
+            self.conn,
+            "INSERT INTO contacts (id, workspace_id, name, email, phone, external_id, tags, attributes, \
+             created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                c.id.to_string(),
+                c.workspace_id.to_string(),
+                c.name,
+                c.email.as_ref().map(|e| e.as_str()),
+                c.phone,
+                c.external_id,
+                json(&c.tags),
+                json(&c.attributes),
+                ts(c.created_at),
+                ts(c.updated_at)
+            ],
+        )
+        .map(drop)
+    }
+
+    async fn update_contact(&mut self, c: &Contact) -> R<()> {
+        exec(
+            self.conn,
+            "UPDATE contacts SET name = ?2, email = ?3, phone = ?4, external_id = ?5, tags = ?6, attributes = ?7, \
+             updated_at = ?8 WHERE id = ?1",
+            params![
+                c.id.to_string(),
+                c.name,
+                c.email.as_ref().map(|e| e.as_str()),
+                c.phone,
+                c.external_id,
+                json(&c.tags),
+                json(&c.attributes),
+                ts(c.updated_at)
+            ],
+        )
+        .map(drop)
+    }
+
+    async fn conversation_for_update(
+        &mut self,
+        ws: WorkspaceId,
+        id: ConversationId,
+    ) -> R<Option<Conversation>> {
+        let sql = format!(
+            "SELECT {} FROM conversations c WHERE c.id = ?1 AND c.workspace_id = ?2",
+            rows::CONV_COLS
+        );
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_row(params![id.to_string(), ws.to_string()], rows::conversation)
+                    .optional()
+            })
+            .map_err(db_err)
+    }
+
+    async fn conversation_for_inbound(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        contact: ContactId,
+    ) -> R<Option<Conversation>> {
+        let sql = format!(
+            "SELECT {} FROM conversations c WHERE c.contact_id = ?1 AND c.channel_id = ?2 AND c.workspace_id = ?3 \
+             ORDER BY (c.status = 'closed'), c.last_activity_at DESC, c.id DESC LIMIT 1",
+            rows::CONV_COLS
+        );
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_row(
+                    params![contact.to_string(), channel.to_string(), ws.to_string()],
+                    rows::conversation,
+                )
+                .optional()
+            })
+            .map_err(db_err)
+    }
+
+    async fn insert_conversation(&mut self, c: &Conversation) -> R<()> {
+        exec(
+            self.conn,
+            "INSERT INTO conversations (id, workspace_id, channel_id, contact_id, status, snoozed_until, priority, \
+             tags, assignee_id, agent_id, session_id, session_agent_id, session_started_at, team_id, ai_handoff_at, \
+             created_at, updated_at, last_activity_at, last_incoming_at, preview, version) VALUES \
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+            conv_params(c),
+        )
+        .map(drop)
+    }
+
+    async fn update_conversation(&mut self, c: &Conversation) -> R<()> {
+        exec(
+            self.conn,
+            "UPDATE conversations SET workspace_id = ?2, channel_id = ?3, contact_id = ?4, status = ?5, \
+             snoozed_until = ?6, priority = ?7, tags = ?8, assignee_id = ?9, agent_id = ?10, session_id = ?11, \
+             session_agent_id = ?12, session_started_at = ?13, team_id = ?14, ai_handoff_at = ?15, \
+             created_at = ?16, updated_at = ?17, last_activity_at = ?18, last_incoming_at = ?19, preview = ?20, \
+             version = ?21 WHERE id = ?1",
+            conv_params(c),
+        )
+        .map(drop)
+    }
+
+    async fn read_state(&mut self, user: UserId, conv: ConversationId) -> R<ReadState> {
+        self.conn
+            .prepare_cached(
+                "SELECT read_at, marked_unread FROM read_states WHERE user_id = ?1 AND conversation_id = ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![user.to_string(), conv.to_string()], |r| {
+                    Ok(ReadState {
+                        read_at: rows::to(r, 0)?,
+                        marked_unread: r.get(1)?,
+                    })
+                })
+                .optional()
+            })
+            .map(|o| o.unwrap_or_default())
+            .map_err(db_err)
+    }
+
+    async fn apply_effect(&mut self, ws: WorkspaceId, conv: ConversationId, effect: &Effect) -> R<()> {
+        match effect {
+            Effect::InsertMessage(m) => exec(
+                self.conn,
+                "INSERT INTO messages (id, workspace_id, conversation_id, kind, body, author, agent_session_id, \
+                 channel_id, mentions, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    m.id.to_string(),
+                    ws.to_string(),
+                    m.conversation_id.to_string(),
+                    m.kind.as_str(),
+                    m.body,
+                    json(&m.author),
+                    opt_s(m.agent_session_id),
+                    m.channel_id.to_string(),
+                    json(&m.mentions),
+                    ts(m.created_at)
+                ],
+            )
+            .map(drop),
+            Effect::StartSession { session, .. } => exec(
+                self.conn,
+                "INSERT INTO agent_sessions (id, conversation_id, agent_id, started_at) VALUES (?1, ?2, ?3, ?4)",
+                params![session.id.to_string(), conv.to_string(), session.agent_id.to_string(), ts(session.started_at)],
+            )
+            .map(drop),
+            Effect::EndSession { id, at, reason } => {
+                let n = exec(
+                    self.conn,
+                    "UPDATE agent_sessions SET ended_at = ?2, end_reason = ?3 WHERE id = ?1 AND ended_at IS NULL",
+                    params![id.to_string(), ts(*at), reason.as_str()],
+                )?;
+                if n == 1 {
+                    Ok(())
+                } else {
+                    Err(StoreError::conflict("agent_session_already_ended", "the agent session has already ended"))
+                }
+            }
+            Effect::SetReadState { user_id, state } => exec(
+                self.conn,
+                "INSERT INTO read_states (user_id, conversation_id, read_at, marked_unread) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (user_id, conversation_id) DO UPDATE SET read_at = excluded.read_at, \
+                 marked_unread = excluded.marked_unread",
+                params![user_id.to_string(), conv.to_string(), ts_opt(state.read_at), state.marked_unread],
+            )
+            .map(drop),
+            Effect::InsertMention { user_id, message_id } => exec(
+                self.conn,
+                "INSERT INTO mentions (user_id, conversation_id, message_id, created_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT DO NOTHING",
+                params![user_id.to_string(), conv.to_string(), message_id.to_string(), ts(self.now)],
+            )
+            .map(drop),
+        }
+    }
+
+    async fn append_events(&mut self, ws: WorkspaceId, events: &[NewEvent]) -> R<Vec<Event>> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let last: i64 = self
+            .conn
+            .prepare_cached(
+                "UPDATE workspaces SET event_seq = event_seq + ?2 WHERE id = ?1 RETURNING event_seq",
+            )
+            .and_then(|mut s| s.query_row(params![ws.to_string(), events.len() as i64], |r| r.get(0)))
+            .map_err(db_err)?;
+        let first = last - events.len() as i64 + 1;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO events (workspace_id, seq, kind, conversation_id, actor, at, before, after, reason, data) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .map_err(db_err)?;
+        let mut out = Vec::with_capacity(events.len());
+        for (i, e) in events.iter().enumerate() {
+            let seq = first + i as i64;
+            stmt.execute(params![
+                ws.to_string(),
+                seq,
+                e.kind.as_str(),
+                opt_s(e.conversation_id),
+                json(&e.actor),
+                ts(e.at),
+                json(&e.before),
+                json(&e.after),
+                e.reason,
+                json(&e.data)
+            ])
+            .map_err(db_err)?;
+            out.push(Event {
+                seq,
+                workspace_id: ws,
+                event: e.clone(),
+            });
+        }
+        self.appended.push((ws, last));
+        Ok(out)
+    }
+
+    async fn conversation_view(
+        &mut self,
+        ws: WorkspaceId,
+        viewer: Option<UserId>,
+        id: ConversationId,
+    ) -> R<Option<ConversationView>> {
+        reads::conversation_view(self.conn, ws, viewer, id)
+    }
+}
+
+fn conv_params(c: &Conversation) -> [rusqlite::types::Value; 21] {
+    use rusqlite::types::Value as V;
+    let s = |x: String| V::Text(x);
+    let os = |x: Option<String>| x.map(V::Text).unwrap_or(V::Null);
+    let oi = |x: Option<i64>| x.map(V::Integer).unwrap_or(V::Null);
+    let session = c.agent_session.as_ref();
+    [
+        s(c.id.to_string()),
+        s(c.workspace_id.to_string()),
+        s(c.channel_id.to_string()),
+        s(c.contact_id.to_string()),
+        s(c.status.as_str().into()),
+        oi(ts_opt(c.snoozed_until)),
+        s(c.priority.as_str().into()),
+        s(json(&c.tags)),
+        os(opt_s(c.assignee_id)),
+        os(opt_s(c.agent_id)),
+        os(session.map(|x| x.id.to_string())),
+        os(session.map(|x| x.agent_id.to_string())),
+        oi(session.map(|x| ts(x.started_at))),
+        os(opt_s(c.team_id)),
+        oi(ts_opt(c.ai_handoff_at)),
+        V::Integer(ts(c.created_at)),
+        V::Integer(ts(c.updated_at)),
+        V::Integer(ts(c.last_activity_at)),
+        oi(ts_opt(c.last_incoming_at)),
+        os(c.last_message_preview.clone()),
+        V::Integer(c.version),
+    ]
+}

@@ -1,0 +1,136 @@
+//! The single writer thread. SQLite allows one writer at a time, so instead of
+//! letting connections queue on a lock, all writes go to one thread that owns
+//! the write connection and commits them in groups: each job runs inside its
+//! own SAVEPOINT (so a refused command rolls back alone), and one COMMIT makes
+//! the whole group durable before any caller is answered.
+
+use crate::rows::db_err;
+use crate::tx::SqliteTx;
+use baton_core::{Clock, WorkspaceId};
+use baton_store::{StoreError, StoreResult, TxJob, Wakeup};
+use rusqlite::Connection;
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::mpsc;
+use tokio::sync::{broadcast, oneshot};
+
+type Reply = oneshot::Sender<StoreResult<Box<dyn Any + Send>>>;
+
+/// Work for the writer thread.
+pub enum WriterMsg {
+    /// A use case to run in the shared group transaction.
+    Job(TxJob, Reply),
+    /// Raw work on the connection that manages its own transaction.
+    Raw(
+        Box<dyn FnOnce(&mut Connection) -> StoreResult<Box<dyn Any + Send>> + Send>,
+        Reply,
+    ),
+}
+
+/// The most jobs committed together.
+const MAX_GROUP: usize = 128;
+
+/// Run the writer loop until every sender is dropped.
+pub fn run(
+    mut conn: Connection,
+    rx: mpsc::Receiver<WriterMsg>,
+    clock: Arc<dyn Clock>,
+    wake: broadcast::Sender<Wakeup>,
+) {
+    let mut pending: Vec<WriterMsg> = Vec::with_capacity(MAX_GROUP);
+    while let Ok(first) = rx.recv() {
+        pending.push(first);
+        while pending.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(m) => pending.push(m),
+                Err(_) => break,
+            }
+        }
+        let mut group: Vec<(TxJob, Reply)> = Vec::new();
+        for msg in pending.drain(..) {
+            match msg {
+                WriterMsg::Job(job, reply) => group.push((job, reply)),
+                WriterMsg::Raw(f, reply) => {
+                    // Keep order: flush the jobs queued before this raw work.
+                    run_group(&mut conn, std::mem::take(&mut group), clock.as_ref(), &wake);
+                    let _ = reply.send(f(&mut conn));
+                }
+            }
+        }
+        run_group(&mut conn, group, clock.as_ref(), &wake);
+    }
+}
+
+fn run_group(
+    conn: &mut Connection,
+    group: Vec<(TxJob, Reply)>,
+    clock: &dyn Clock,
+    wake: &broadcast::Sender<Wakeup>,
+) {
+    if group.is_empty() {
+        return;
+    }
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let msg = e.to_string();
+        for (_, reply) in group {
+            let _ = reply.send(Err(StoreError::Database(msg.clone())));
+        }
+        return;
+    }
+    let mut results = Vec::with_capacity(group.len());
+    let mut latest: HashMap<WorkspaceId, i64> = HashMap::new();
+    for (job, reply) in group {
+        let outcome = run_job(conn, job, clock, &mut latest);
+        results.push((reply, outcome));
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => {
+            for (reply, outcome) in results {
+                let _ = reply.send(outcome);
+            }
+            for (workspace_id, seq) in latest {
+                let _ = wake.send(Wakeup { workspace_id, seq });
+            }
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            let msg = e.to_string();
+            for (reply, _) in results {
+                let _ = reply.send(Err(StoreError::Database(msg.clone())));
+            }
+        }
+    }
+}
+
+fn run_job(
+    conn: &mut Connection,
+    job: TxJob,
+    clock: &dyn Clock,
+    latest: &mut HashMap<WorkspaceId, i64>,
+) -> StoreResult<Box<dyn Any + Send>> {
+    conn.execute_batch("SAVEPOINT job").map_err(db_err)?;
+    let mut tx = SqliteTx {
+        conn,
+        now: clock.now(),
+        appended: Vec::new(),
+    };
+    let result = futures::executor::block_on(job(&mut tx));
+    let appended = std::mem::take(&mut tx.appended);
+    drop(tx);
+    match result {
+        Ok(v) => {
+            conn.execute_batch("RELEASE job").map_err(db_err)?;
+            for (ws, seq) in appended {
+                let e = latest.entry(ws).or_insert(seq);
+                *e = (*e).max(seq);
+            }
+            Ok(v)
+        }
+        Err(e) => {
+            conn.execute_batch("ROLLBACK TO job; RELEASE job")
+                .map_err(db_err)?;
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,392 @@
+//! The `Store` trait — Baton's persistence at use-case granularity — and the
+//! conformance suite that every backend must pass.
+//!
+//! Each state-changing method runs in one write transaction that loads the
+//! state, asks `baton_core` to decide, writes the new state and appends the
+//! events. After commit the backend publishes a [`Wakeup`].
+
+pub mod conformance;
+pub mod cursor;
+pub mod error;
+pub mod ops;
+pub mod tx;
+pub mod types;
+
+pub use cursor::{Page, PageRequest, encode_time_cursor};
+pub use error::{StoreError, StoreResult};
+pub use tx::WriteTx;
+pub use types::*;
+
+use async_trait::async_trait;
+use baton_core::directory::*;
+use baton_core::*;
+use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
+use tokio::sync::broadcast;
+
+/// The future a write job returns, borrowing the transaction.
+pub type TxFuture<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'a>>;
+/// A type-erased unit of work run inside one write transaction.
+pub type TxJob = Box<dyn for<'a> FnOnce(&'a mut dyn WriteTx) -> TxFuture<'a, Box<dyn Any + Send>> + Send>;
+
+/// Run `f` in one write transaction of `store` and return its typed result.
+pub async fn in_tx<S, T, F>(store: &S, f: F) -> StoreResult<T>
+where
+    S: Store + ?Sized,
+    T: Send + 'static,
+    F: for<'a> FnOnce(&'a mut dyn WriteTx) -> TxFuture<'a, T> + Send + 'static,
+{
+    let job: TxJob = Box::new(move |tx| {
+        let fut = f(tx);
+        Box::pin(async move { fut.await.map(|v| Box::new(v) as Box<dyn Any + Send>) })
+    });
+    let out = store.write(job).await?;
+    out.downcast::<T>()
+        .map(|b| *b)
+        .map_err(|_| StoreError::Database("write job returned an unexpected type".into()))
+}
+
+/// Baton's persistence. Every workspace-scoped method takes the caller's
+/// workspace; an id from another workspace answers `not_found`.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Backend name (`sqlite` or `postgres`).
+    fn backend(&self) -> &'static str;
+
+    /// Subscribe to commit wake-ups (in-process; PostgreSQL also relays other nodes').
+    fn subscribe(&self) -> broadcast::Receiver<Wakeup>;
+
+    /// Run a job in one write transaction: commit if it returns `Ok`, roll back
+    /// otherwise; after a commit that appended events, publish a [`Wakeup`].
+    async fn write(&self, job: TxJob) -> StoreResult<Box<dyn Any + Send>>;
+
+    // --- workspaces and users -------------------------------------------------
+
+    /// Find a workspace by name, or create it (CLI bootstrap).
+    async fn ensure_workspace(&self, name: &str) -> StoreResult<Workspace> {
+        let name = name.to_string();
+        in_tx(self, move |tx| {
+            Box::pin(async move { ops::ensure_workspace(tx, &name).await })
+        })
+        .await
+    }
+    /// A workspace by id.
+    async fn get_workspace(&self, id: WorkspaceId) -> StoreResult<Workspace>;
+    /// Add a user. `actor` must be allowed to manage users (System for the CLI).
+    async fn create_user(&self, ws: WorkspaceId, actor: &Actor, new: NewUser) -> StoreResult<User> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { ops::create_user(tx, ws, &actor, new).await })
+        })
+        .await
+    }
+    /// One user.
+    async fn get_user(&self, ws: WorkspaceId, id: UserId) -> StoreResult<User>;
+    /// Users, oldest first.
+    async fn list_users(&self, ws: WorkspaceId, page: &PageRequest) -> StoreResult<Page<User>>;
+    /// Change a user (role, active, availability, capacity, name).
+    async fn update_user(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        id: UserId,
+        patch: UserPatch,
+    ) -> StoreResult<User> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { ops::update_user(tx, ws, &actor, id, patch).await })
+        })
+        .await
+    }
+    /// A user and password hash by email, across workspaces (sign-in).
+    async fn credentials_by_email(&self, email: &Email) -> StoreResult<Option<Credentials>>;
+    /// Set a user's password hash.
+    async fn set_password_hash(&self, user: UserId, hash: &str) -> StoreResult<()>;
+
+    // --- tokens and web sessions -----------------------------------------------
+
+    /// Store a new API token's hash for a user.
+    async fn create_token(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        token_hash: &str,
+        name: &str,
+    ) -> StoreResult<TokenId> {
+        let (hash, name) = (token_hash.to_string(), name.to_string());
+        in_tx(self, move |tx| {
+            Box::pin(async move { ops::create_token(tx, ws, user, &hash, &name).await })
+        })
+        .await
+    }
+    /// The active user owning a token hash, if any.
+    async fn user_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<User>>;
+    /// Store a web session's hash.
+    async fn create_web_session(
+        &self,
+        user: UserId,
+        session_hash: &str,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// The active user owning an unexpired web session hash.
+    async fn user_by_web_session(&self, session_hash: &str, now: Timestamp) -> StoreResult<Option<User>>;
+    /// Delete a web session (sign out).
+    async fn delete_web_session(&self, session_hash: &str) -> StoreResult<()>;
+
+    // --- teams, agents, channels, contacts --------------------------------------
+
+    /// Create a team.
+    async fn create_team(&self, ws: WorkspaceId, actor: &Actor, name: &str) -> StoreResult<Team> {
+        let (actor, name) = (actor.clone(), name.to_string());
+        in_tx(self, move |tx| {
+            Box::pin(async move { ops::create_team(tx, ws, &actor, &name).await })
+        })
+        .await
+    }
+    /// One team with its members.
+    async fn get_team(&self, ws: WorkspaceId, id: TeamId) -> StoreResult<Team>;
+    /// All teams, by name.
+    async fn list_teams(&self, ws: WorkspaceId) -> StoreResult<Vec<Team>>;
+    /// Add a member (idempotent).
+    async fn add_team_member(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        team: TeamId,
+        user: UserId,
+    ) -> StoreResult<Team> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { ops::set_team_member(tx, ws, &actor, team, user, true).await })
+        })
+        .await
+    }
+    /// Remove a member (idempotent).
+    async fn remove_team_member(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        team: TeamId,
+        user: UserId,
+    ) -> StoreResult<Team> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { ops::set_team_member(tx, ws, &actor, team, user, false).await })
+        })
+        .await
+    }
+
+    /// Configure an AI agent.
+    async fn create_agent(&self, ws: WorkspaceId, actor: &Actor, new: NewAgent) -> StoreResult<Agent> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { ops::create_agent(tx, ws, &actor, new).await })
+        })
+        .await
+    }
+    /// One agent.
+    async fn get_agent(&self, ws: WorkspaceId, id: AgentId) -> StoreResult<Agent>;
+    /// All agents.
+    async fn list_agents(&self, ws: WorkspaceId) -> StoreResult<Vec<Agent>>;
+    /// Change an agent.
+    async fn update_agent(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        id: AgentId,
+        patch: AgentPatch,
+    ) -> StoreResult<Agent> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { ops::update_agent(tx, ws, &actor, id, patch).await })
+        })
+        .await
+    }
+
+    /// Create a channel.
+    async fn create_channel(&self, ws: WorkspaceId, actor: &Actor, new: NewChannel) -> StoreResult<Channel> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { ops::create_channel(tx, ws, &actor, new).await })
+        })
+        .await
+    }
+    /// One channel.
+    async fn get_channel(&self, ws: WorkspaceId, id: ChannelId) -> StoreResult<Channel>;
+    /// All channels.
+    async fn list_channels(&self, ws: WorkspaceId) -> StoreResult<Vec<Channel>>;
+
+    /// Create a contact; a handle already in use is a conflict.
+    async fn create_contact(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        input: ContactInput,
+    ) -> StoreResult<Contact> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { ops::create_contact(tx, ws, &actor, input).await })
+        })
+        .await
+    }
+    /// One contact.
+    async fn get_contact(&self, ws: WorkspaceId, id: ContactId) -> StoreResult<Contact>;
+    /// Contacts, newest first; `q` matches name, email, phone or external id.
+    async fn list_contacts(
+        &self,
+        ws: WorkspaceId,
+        q: Option<&str>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Contact>>;
+    /// Change a contact.
+    async fn update_contact(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        id: ContactId,
+        patch: ContactPatch,
+    ) -> StoreResult<Contact> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { ops::update_contact(tx, ws, &actor, id, patch).await })
+        })
+        .await
+    }
+
+    // --- conversations ------------------------------------------------------------
+
+    /// An inbound message: find or create the contact, join their open (or
+    /// pending/snoozed) conversation on the channel, or reopen the latest closed
+    /// one, or start a new one; then add the message. One transaction.
+    async fn inbound(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        contact: ContactInput,
+        body: &str,
+    ) -> StoreResult<InboundOutcome> {
+        let body = body.to_string();
+        in_tx(self, move |tx| {
+            Box::pin(async move { ops::inbound(tx, ws, channel, contact, &body).await })
+        })
+        .await
+    }
+
+    /// Decide and apply one command on a conversation, in one transaction.
+    /// `viewer` is the user whose read state the returned view shows.
+    async fn apply(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        conversation: ConversationId,
+        command: Command,
+        reason: Option<String>,
+    ) -> StoreResult<CommandOutcome> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { ops::apply(tx, ws, &actor, conversation, &command, reason).await })
+        })
+        .await
+    }
+
+    /// One conversation as `viewer` sees it.
+    async fn get_conversation(
+        &self,
+        ws: WorkspaceId,
+        viewer: Option<UserId>,
+        id: ConversationId,
+    ) -> StoreResult<ConversationView>;
+
+    /// A list view, newest activity first, keyset-paged.
+    async fn list_conversations(
+        &self,
+        ws: WorkspaceId,
+        viewer: UserId,
+        filter: &ViewFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<ConversationView>>;
+
+    /// Counts of open conversations per view for `viewer`.
+    async fn view_counts(&self, ws: WorkspaceId, viewer: UserId) -> StoreResult<ViewCounts>;
+
+    /// Messages and notes, oldest first.
+    async fn list_messages(
+        &self,
+        ws: WorkspaceId,
+        conversation: ConversationId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Message>>;
+
+    /// The conversation's events, oldest first.
+    async fn timeline(
+        &self,
+        ws: WorkspaceId,
+        conversation: ConversationId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Event>>;
+
+    /// Agent sessions of a conversation, oldest first.
+    async fn list_sessions(
+        &self,
+        ws: WorkspaceId,
+        conversation: ConversationId,
+    ) -> StoreResult<Vec<SessionRecord>>;
+
+    // --- the event log ------------------------------------------------------------
+
+    /// The workspace's events, newest first (the audit log); `kind` filters.
+    async fn audit(
+        &self,
+        ws: WorkspaceId,
+        kind: Option<EventKind>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Event>>;
+    /// Events with `seq > after`, oldest first, at most `limit`.
+    async fn events_after(&self, ws: WorkspaceId, after: i64, limit: u32) -> StoreResult<Vec<Event>>;
+    /// The newest event's seq (0 when none).
+    async fn latest_seq(&self, ws: WorkspaceId) -> StoreResult<i64>;
+
+    // --- bulk -------------------------------------------------------------------
+
+    /// Insert synthetic conversations fast (bench and demo), in large
+    /// transactions. Each gets a `conversation.created` event.
+    async fn seed_conversations(&self, ws: WorkspaceId, spec: SeedSpec) -> StoreResult<u64>;
+}
+
+/// Export everything about a conversation.
+pub async fn export_conversation(
+    store: &dyn Store,
+    ws: WorkspaceId,
+    viewer: Option<UserId>,
+    id: ConversationId,
+) -> StoreResult<ConversationExport> {
+    let view = store.get_conversation(ws, viewer, id).await?;
+    let mut messages = Vec::new();
+    let mut req = PageRequest::first(cursor::MAX_LIMIT);
+    loop {
+        let page = store.list_messages(ws, id, &req).await?;
+        messages.extend(page.items);
+        match page.next_cursor {
+            Some(c) => req.cursor = Some(c),
+            None => break,
+        }
+    }
+    let mut events = Vec::new();
+    let mut req = PageRequest::first(cursor::MAX_LIMIT);
+    loop {
+        let page = store.timeline(ws, id, &req).await?;
+        events.extend(page.items);
+        match page.next_cursor {
+            Some(c) => req.cursor = Some(c),
+            None => break,
+        }
+    }
+    let sessions = store.list_sessions(ws, id).await?;
+    Ok(ConversationExport {
+        view,
+        messages,
+        events,
+        sessions,
+    })
+}
