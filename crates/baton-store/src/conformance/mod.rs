@@ -1,1 +1,83 @@
-//! placeholder
+//! The conformance suite: behaviours every backend must show identically.
+//! A backend's test crate runs them all with
+//! `baton_store::conformance_tests!(fresh_store);` where `fresh_store` is an
+//! `async fn() -> Arc<dyn Store>` returning an empty store.
+
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod concurrency;
+mod directory;
+mod fixture;
+mod log;
+mod ownership;
+mod views;
+
+pub use concurrency::*;
+pub use directory::*;
+pub use fixture::Fixture;
+pub use log::*;
+pub use ownership::*;
+pub use views::*;
+
+/// Expand to one `#[tokio::test]` per conformance behaviour.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($factory:path) => {
+        $crate::conformance_tests!(@each $factory,
+            inbound_creates_contact_conversation_and_message,
+            inbound_joins_the_open_conversation,
+            inbound_reopens_a_closed_conversation,
+            inbound_merges_contact_details,
+            assign_user_sets_assignee_and_records_event,
+            reassigning_replaces_the_assignee,
+            assigning_a_deactivated_user_is_refused,
+            assigning_a_viewer_is_refused,
+            foreign_ids_are_not_found,
+            viewer_cannot_assign_but_can_write_notes,
+            assign_agent_starts_a_session,
+            end_session_keeps_the_agent_and_silences_it,
+            ending_an_inactive_session_is_a_conflict,
+            unassign_agent_ends_the_session,
+            take_over_stamps_handoff_and_assigns_the_caller,
+            hand_back_starts_a_new_session,
+            replacing_the_agent_ends_the_old_session,
+            team_assign_and_unassign,
+            snooze_needs_a_future_time,
+            closing_keeps_ownership,
+            tags_and_priority_change_with_events,
+            read_and_unread_are_per_user,
+            transfer_moves_to_another_channel,
+            note_mentions_are_recorded,
+            refused_command_changes_nothing,
+            noop_command_writes_no_event,
+            views_select_the_right_conversations,
+            view_filters_narrow_the_list,
+            counts_match_the_views,
+            search_finds_message_text_and_contact_names,
+            cursor_paging_is_stable_under_inserts,
+            timeline_holds_every_change_in_order,
+            audit_lists_workspace_events_newest_first,
+            events_after_is_gapless_and_ordered,
+            wakeup_follows_each_commit,
+            users_have_unique_emails_and_handles,
+            last_owner_is_protected,
+            tokens_and_web_sessions_authenticate_active_users,
+            contacts_are_created_updated_and_unique,
+            teams_and_members,
+            agents_and_channels,
+            seeded_conversations_are_listed,
+            export_collects_everything,
+            concurrent_commands_never_lose_an_update,
+            concurrent_inbound_creates_one_conversation_per_contact,
+        );
+    };
+    (@each $factory:path, $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let store = $factory().await;
+                $crate::conformance::$name(store).await;
+            }
+        )*
+    };
+}
