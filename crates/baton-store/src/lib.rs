@@ -71,6 +71,12 @@ pub trait Store: Send + Sync + 'static {
         })
         .await
     }
+    /// A workspace by name, if it exists (runs as a short write job so no
+    /// backend needs its own query for this rare CLI lookup).
+    async fn find_workspace(&self, name: &str) -> StoreResult<Option<Workspace>> {
+        let name = name.trim().to_string();
+        in_tx(self, move |tx| Box::pin(async move { tx.workspace_by_name(&name).await })).await
+    }
     /// A workspace by id.
     async fn get_workspace(&self, id: WorkspaceId) -> StoreResult<Workspace>;
     /// Add a user. `actor` must be allowed to manage users (System for the CLI).
