@@ -93,3 +93,5 @@ id_type!(/// One active period of an AI agent on a conversation.
     SessionId);
 id_type!(/// An API token.
     TokenId);
+id_type!(/// A routing rule.
+    RuleId);

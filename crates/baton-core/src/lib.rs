@@ -15,6 +15,7 @@ pub mod event;
 pub mod ids;
 pub mod mention;
 pub mod role;
+pub mod routing;
 pub mod time;
 
 pub use actor::Actor;

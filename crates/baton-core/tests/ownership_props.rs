@@ -15,18 +15,32 @@ fn command(k: u8, n: u8) -> Command {
     match k % 14 {
         0 => Command::AssignUser { user_id: who },
         1 => Command::UnassignUser,
-        2 => Command::AssignAgent { agent_id: if n % 2 == 0 { AGENT } else { AGENT2 }, send_initial_message: n % 3 == 0 },
+        2 => Command::AssignAgent {
+            agent_id: if n % 2 == 0 { AGENT } else { AGENT2 },
+            send_initial_message: n % 3 == 0,
+        },
         3 => Command::UnassignAgent,
         4 => Command::EndAgentSession,
         5 => Command::ResumeAgentSession,
         6 => Command::AssignTeam { team_id: TEAM },
         7 => Command::UnassignTeam,
         8 => Command::TakeOver,
-        9 => Command::SetStatus { status: [Status::Open, Status::Pending, Status::Closed][usize::from(n % 3)], snoozed_until: None },
-        10 => Command::SetPriority { priority: [Priority::Low, Priority::Normal, Priority::High][usize::from(n % 3)] },
+        9 => Command::SetStatus {
+            status: [Status::Open, Status::Pending, Status::Closed][usize::from(n % 3)],
+            snoozed_until: None,
+        },
+        10 => Command::SetPriority {
+            priority: [Priority::Low, Priority::Normal, Priority::High][usize::from(n % 3)],
+        },
         11 => Command::Transfer { channel_id: CHANNEL2 },
-        12 => Command::HandOff { reason: "test".into() },
-        _ => Command::PostMessage { kind: MessageKind::Outgoing, body: "hi".into(), agent_session_id: None },
+        12 => Command::HandOff {
+            reason: "test".into(),
+        },
+        _ => Command::PostMessage {
+            kind: MessageKind::Outgoing,
+            body: "hi".into(),
+            agent_session_id: None,
+        },
     }
 }
 
@@ -42,7 +56,11 @@ fn actor(n: u8) -> Actor {
 
 /// The conversation minus bookkeeping, to tell whether anything changed.
 fn essence(c: &Conversation) -> Conversation {
-    Conversation { version: 0, updated_at: c.created_at, ..c.clone() }
+    Conversation {
+        version: 0,
+        updated_at: c.created_at,
+        ..c.clone()
+    }
 }
 
 proptest! {

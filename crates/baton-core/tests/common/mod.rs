@@ -41,7 +41,11 @@ pub fn refs_for(cmd: &Command) -> Refs {
     Refs {
         user: w.user.map(|id| {
             let n = id.0.as_u128() - 1000;
-            UserRef { id, active: n != 4, role: if n == 5 { Role::Viewer } else { Role::Agent } }
+            UserRef {
+                id,
+                active: n != 4,
+                role: if n == 5 { Role::Viewer } else { Role::Agent },
+            }
         }),
         agent: w.agent.filter(|a| *a == AGENT || *a == AGENT2),
         team: w.team.filter(|x| *x == TEAM),
@@ -53,6 +57,9 @@ pub fn refs_for(cmd: &Command) -> Refs {
 
 pub fn run(c: &Conversation, actor: &Actor, cmd: Command, secs: i64) -> Result<Decision, DomainError> {
     let mut ids = SequentialIds(u128::from(secs as u64) * 1000);
-    let mut ctx = Ctx { now: t(secs), ids: &mut ids };
+    let mut ctx = Ctx {
+        now: t(secs),
+        ids: &mut ids,
+    };
     decide(c, actor, &cmd, &refs_for(&cmd), None, &mut ctx)
 }

@@ -1,0 +1,243 @@
+//! Routing: which rule applies to an inbound conversation and who gets it,
+//! decided purely from loaded facts and explained in full.
+
+pub mod hours;
+pub mod pick;
+pub mod rule;
+
+pub use hours::BusinessHours;
+pub use pick::{Candidate, CandidateNote, Pick};
+pub use rule::{Condition, RoutingRule, RuleAction, validate_rule};
+
+use crate::command::Command;
+use crate::conversation::{Priority, normalize_tags};
+use crate::ids::*;
+use rule::EqNeqOp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+/// What routing looks at.
+#[derive(Debug, Clone)]
+pub struct RoutingInput {
+    /// The conversation's channel.
+    pub channel_id: ChannelId,
+    /// The contact's tags (lower-case).
+    pub contact_tags: Vec<String>,
+    /// The contact's attributes.
+    pub contact_attributes: Map<String, Value>,
+    /// The contact's email domain, if any (lower-case).
+    pub sender_domain: Option<String>,
+    /// The message that triggered routing.
+    pub message: String,
+    /// The contact has never written before.
+    pub first_message: bool,
+    /// The conversation's priority.
+    pub priority: Priority,
+    /// Inside business hours now.
+    pub in_business_hours: bool,
+    /// The conversation has no assignee.
+    pub unassigned: bool,
+    /// The conversation's current tags.
+    pub tags: Vec<String>,
+}
+
+/// The people and teams routing may pick from, loaded by the store.
+pub trait Roster {
+    /// A user as a candidate for a specific-user action (`member` true).
+    fn user(&self, id: UserId) -> Option<Candidate>;
+    /// A team's members as candidates, or `None` if the team is unknown.
+    fn team(&self, id: TeamId) -> Option<Vec<Candidate>>;
+    /// Whom the team's round robin picked last.
+    fn last_round_robin(&self, team: TeamId) -> Option<UserId>;
+}
+
+/// How a waiting conversation will be picked when someone becomes eligible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PickMode {
+    /// Round robin.
+    RoundRobin,
+    /// Balanced load.
+    Balanced,
+}
+
+/// The outcome of routing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Routed {
+    /// The rule applied, if any matched.
+    pub rule: Option<(RuleId, String)>,
+    /// Commands to apply, in order, as the routing actor.
+    pub commands: Vec<Command>,
+    /// A user picked from a team by round robin: advance that team's pointer.
+    pub round_robin_pick: Option<(TeamId, UserId)>,
+    /// Nobody was eligible: the conversation waits for this team.
+    pub waiting: Option<(TeamId, PickMode)>,
+    /// The explanation stored with the events and shown in the timeline.
+    pub explanation: Value,
+}
+
+/// Does a condition hold? `Err` carries why not, for the explanation.
+pub fn check(c: &Condition, input: &RoutingInput) -> Result<(), String> {
+    let ok = match c {
+        Condition::Channel { value, .. } => input.channel_id == *value,
+        Condition::ContactTag { value, .. } => input
+            .contact_tags
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(value.trim())),
+        Condition::ContactAttribute { key, op, value } => {
+            let eq = input.contact_attributes.get(key) == Some(value);
+            match op {
+                EqNeqOp::Eq => eq,
+                EqNeqOp::Neq => !eq,
+            }
+        }
+        Condition::SenderDomain { value, .. } => input
+            .sender_domain
+            .as_deref()
+            .is_some_and(|d| d.eq_ignore_ascii_case(value.trim())),
+        Condition::Message { value, .. } => input
+            .message
+            .to_lowercase()
+            .contains(&value.trim().to_lowercase()),
+        Condition::FirstMessage { value, .. } => input.first_message == *value,
+        Condition::Priority { value, .. } => input.priority == *value,
+        Condition::BusinessHours { value, .. } => input.in_business_hours == *value,
+        Condition::Unassigned { value, .. } => input.unassigned == *value,
+    };
+    if ok {
+        Ok(())
+    } else {
+        let c = serde_json::to_value(c).unwrap_or(Value::Null);
+        Err(format!("condition not met: {c}"))
+    }
+}
+
+/// Evaluate the rules top to bottom: the first enabled rule whose conditions
+/// all hold is applied. A rule whose `assign_user` names someone not eligible
+/// falls through to the next rule.
+pub fn route(rules: &[RoutingRule], input: &RoutingInput, roster: &dyn Roster) -> Routed {
+    let mut ordered: Vec<&RoutingRule> = rules.iter().collect();
+    ordered.sort_by_key(|r| (r.position, r.created_at, r.id));
+    let mut skipped: Vec<Value> = Vec::new();
+    for rule in ordered {
+        let skip = |skipped: &mut Vec<Value>, reason: String| {
+            skipped.push(json!({"rule_id": rule.id, "rule_name": rule.name, "reason": reason}));
+        };
+        if !rule.enabled {
+            skip(&mut skipped, "disabled".into());
+            continue;
+        }
+        if let Some(why) = rule.conditions.iter().find_map(|c| check(c, input).err()) {
+            skip(&mut skipped, why);
+            continue;
+        }
+        match apply_rule(rule, input, roster) {
+            Ok(mut routed) => {
+                routed.explanation["skipped_rules"] = Value::Array(skipped);
+                return routed;
+            }
+            Err(why) => skip(&mut skipped, why),
+        }
+    }
+    Routed {
+        rule: None,
+        commands: Vec::new(),
+        round_robin_pick: None,
+        waiting: None,
+        explanation: json!({"rule_id": null, "rule_name": null, "action": null, "chosen": null,
+                            "candidates": [], "skipped_rules": skipped, "queued": false}),
+    }
+}
+
+fn apply_rule(rule: &RoutingRule, input: &RoutingInput, roster: &dyn Roster) -> Result<Routed, String> {
+    let mut commands = Vec::new();
+    let mut pick_action: Option<&'static str> = None;
+    let mut pick: Option<Pick> = None;
+    let mut rr = None;
+    let mut waiting = None;
+    let mut tags = input.tags.clone();
+    for action in &rule.actions {
+        match action {
+            RuleAction::AssignUser { user_id } => {
+                let Some(c) = roster.user(*user_id) else {
+                    return Err(format!("assign_user: user {user_id} is not in the workspace"));
+                };
+                let p = pick::pick_user(&c);
+                if p.chosen.is_none() {
+                    let reason = p.candidates.first().map(|n| n.reason.clone()).unwrap_or_default();
+                    return Err(format!("assign_user: {user_id} is not eligible ({reason})"));
+                }
+                commands.push(Command::AssignUser { user_id: *user_id });
+                pick_action = Some("assign_user");
+                pick = Some(p);
+            }
+            RuleAction::RoundRobin { team_id } | RuleAction::Balanced { team_id } => {
+                let Some(members) = roster.team(*team_id) else {
+                    return Err(format!("{}: team {team_id} no longer exists", action.name()));
+                };
+                let (p, mode) = match action {
+                    RuleAction::RoundRobin { .. } => (
+                        pick::round_robin(&members, roster.last_round_robin(*team_id)),
+                        PickMode::RoundRobin,
+                    ),
+                    _ => (pick::balanced(&members), PickMode::Balanced),
+                };
+                // The conversation belongs to the team either way: it waits in its queue.
+                commands.push(Command::AssignTeam { team_id: *team_id });
+                match p.chosen {
+                    Some(u) => {
+                        commands.push(Command::AssignUser { user_id: u });
+                        if mode == PickMode::RoundRobin {
+                            rr = Some((*team_id, u));
+                        }
+                    }
+                    None => waiting = Some((*team_id, mode)),
+                }
+                pick_action = Some(action.name());
+                pick = Some(p);
+            }
+            RuleAction::AssignTeam { team_id } => {
+                if roster.team(*team_id).is_none() {
+                    return Err(format!("assign_team: team {team_id} no longer exists"));
+                }
+                commands.push(Command::AssignTeam { team_id: *team_id });
+            }
+            RuleAction::AssignAgent {
+                agent_id,
+                send_initial_message,
+            } => {
+                commands.push(Command::AssignAgent {
+                    agent_id: *agent_id,
+                    send_initial_message: *send_initial_message,
+                });
+                pick_action.get_or_insert("assign_agent");
+            }
+            RuleAction::AddTag { tag } => {
+                tags.push(tag.clone());
+                commands.push(Command::SetTags {
+                    tags: normalize_tags(&tags),
+                });
+            }
+            RuleAction::SetPriority { priority } => {
+                commands.push(Command::SetPriority { priority: *priority })
+            }
+            RuleAction::Stop => {}
+        }
+    }
+    let chosen = pick.as_ref().and_then(|p| p.chosen);
+    let candidates = pick.map(|p| p.candidates).unwrap_or_default();
+    Ok(Routed {
+        rule: Some((rule.id, rule.name.clone())),
+        commands,
+        round_robin_pick: rr,
+        waiting,
+        explanation: json!({
+            "rule_id": rule.id,
+            "rule_name": rule.name,
+            "action": pick_action.or_else(|| rule.actions.first().map(|a| a.name())),
+            "chosen": chosen,
+            "candidates": candidates,
+            "queued": waiting.is_some(),
+        }),
+    })
+}
