@@ -1,0 +1,55 @@
+//! Embedded migrations, tracked in `baton_migrations`.
+//!
+//! Each step runs in its own transaction under a transaction-scoped advisory
+//! lock, so nodes starting at the same moment apply every step exactly once:
+//! the second waits for the lock, then sees the step recorded and skips it.
+
+use crate::rows::db_err;
+use baton_store::StoreResult;
+use sqlx::{Connection, PgConnection};
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// First key of the advisory lock (the second is the schema's hash, so
+/// stores in different schemas of one database migrate independently).
+const LOCK_KEY: i32 = 0x0BA7_0001;
+
+/// Bring the schema up to date.
+pub async fn migrate(conn: &mut PgConnection) -> StoreResult<()> {
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i as i32 + 1;
+        let mut tx = conn.begin().await.map_err(db_err)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
+            .bind(LOCK_KEY)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS baton_migrations (\
+               version integer PRIMARY KEY, \
+               applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let done = sqlx::query("SELECT 1 FROM baton_migrations WHERE version = $1")
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .is_some();
+        if done {
+            tx.commit().await.map_err(db_err)?;
+            continue;
+        }
+        sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(db_err)?;
+        sqlx::query("INSERT INTO baton_migrations (version) VALUES ($1)")
+            .bind(version)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        tracing::info!(version, "postgres migration applied");
+    }
+    Ok(())
+}
