@@ -90,6 +90,15 @@ pub enum EventKind {
     /// A message (incoming, outgoing or note) was added.
     #[serde(rename = "message.created")]
     MessageCreated,
+    /// Routing ran on a conversation; `data` holds the explanation.
+    #[serde(rename = "conversation.routed")]
+    Routed,
+    /// A routing rule was created, changed or deleted.
+    #[serde(rename = "routing_rule.changed")]
+    RoutingRuleChanged,
+    /// Workspace settings (business hours) changed.
+    #[serde(rename = "workspace.updated")]
+    WorkspaceUpdated,
 }
 
 impl EventKind {
@@ -124,6 +133,9 @@ impl EventKind {
             SessionStarted => "agent_session.started",
             SessionEnded => "agent_session.ended",
             MessageCreated => "message.created",
+            Routed => "conversation.routed",
+            RoutingRuleChanged => "routing_rule.changed",
+            WorkspaceUpdated => "workspace.updated",
         }
     }
 

@@ -16,8 +16,8 @@ fn command(k: u8, n: u8) -> Command {
         0 => Command::AssignUser { user_id: who },
         1 => Command::UnassignUser,
         2 => Command::AssignAgent {
-            agent_id: if n % 2 == 0 { AGENT } else { AGENT2 },
-            send_initial_message: n % 3 == 0,
+            agent_id: if n.is_multiple_of(2) { AGENT } else { AGENT2 },
+            send_initial_message: n.is_multiple_of(3),
         },
         3 => Command::UnassignAgent,
         4 => Command::EndAgentSession,

@@ -5,6 +5,7 @@ mod migrate;
 mod options;
 mod readers;
 mod reads;
+mod routing;
 mod rows;
 mod seed;
 mod tx;

@@ -4,7 +4,10 @@ use crate::rows::db_err;
 use baton_store::StoreResult;
 use rusqlite::Connection;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_routing.sql"),
+];
 
 /// Bring the schema up to date, each step in its own transaction.
 pub fn migrate(conn: &mut Connection) -> StoreResult<()> {

@@ -79,13 +79,13 @@ pub fn json<T: serde::Serialize>(v: &T) -> String {
 
 /// Map a SQLite error to a store error; constraint violations are conflicts.
 pub fn db_err(e: rusqlite::Error) -> StoreError {
-    if let rusqlite::Error::SqliteFailure(f, msg) = &e {
-        if f.code == rusqlite::ErrorCode::ConstraintViolation {
-            return StoreError::conflict(
-                "constraint",
-                msg.clone().unwrap_or_else(|| "constraint violated".into()),
-            );
-        }
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e
+        && f.code == rusqlite::ErrorCode::ConstraintViolation
+    {
+        return StoreError::conflict(
+            "constraint",
+            msg.clone().unwrap_or_else(|| "constraint violated".into()),
+        );
     }
     StoreError::Database(e.to_string())
 }

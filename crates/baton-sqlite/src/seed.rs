@@ -118,5 +118,12 @@ pub fn seed(conn: &mut Connection, ws: WorkspaceId, spec: &SeedSpec, now: Timest
         tx.commit().map_err(db_err)?;
         done += n;
     }
+    // Routing reads each user's open load from a counter: bring it up to date.
+    conn.execute(
+        "UPDATE users SET open_count = (SELECT count(*) FROM conversations c \
+         WHERE c.assignee_id = users.id AND c.status = 'open') WHERE workspace_id = ?1",
+        [&ws_s],
+    )
+    .map_err(db_err)?;
     Ok(done)
 }

@@ -2,9 +2,12 @@
 //! writer thread; every method is synchronous underneath.
 
 use crate::reads;
+use crate::routing as rt;
 use crate::rows::{self, db_err, json, ts, ts_opt};
 use async_trait::async_trait;
 use baton_core::directory::*;
+use baton_core::routing::pick::Candidate;
+use baton_core::routing::{BusinessHours, PickMode, RoutingRule};
 use baton_core::*;
 use baton_store::*;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -522,6 +525,77 @@ impl WriteTx for SqliteTx<'_> {
         }
         self.appended.push((ws, last));
         Ok(out)
+    }
+
+    async fn routing_rules(&mut self, ws: WorkspaceId) -> R<Vec<RoutingRule>> {
+        rt::rules(self.conn, ws)
+    }
+
+    async fn insert_rule(&mut self, rule: &RoutingRule) -> R<()> {
+        rt::upsert_rule(self.conn, rule)
+    }
+
+    async fn update_rule(&mut self, rule: &RoutingRule) -> R<()> {
+        rt::upsert_rule(self.conn, rule)
+    }
+
+    async fn delete_rule(&mut self, ws: WorkspaceId, id: RuleId) -> R<bool> {
+        rt::delete_rule(self.conn, ws, id)
+    }
+
+    async fn user_candidate(&mut self, ws: WorkspaceId, id: UserId) -> R<Option<Candidate>> {
+        rt::user_candidate(self.conn, ws, id)
+    }
+
+    async fn team_candidates(
+        &mut self,
+        ws: WorkspaceId,
+        team: TeamId,
+    ) -> R<Option<(Vec<Candidate>, Option<UserId>)>> {
+        rt::team_candidates(self.conn, ws, team)
+    }
+
+    async fn set_round_robin_pointer(&mut self, team: TeamId, user: UserId) -> R<()> {
+        rt::set_pointer(self.conn, team, user)
+    }
+
+    async fn adjust_user_load(&mut self, user: UserId, delta: i64, assigned_at: Option<Timestamp>) -> R<()> {
+        rt::adjust_load(self.conn, user, delta, assigned_at)
+    }
+
+    async fn enqueue(
+        &mut self,
+        ws: WorkspaceId,
+        conv: ConversationId,
+        team: TeamId,
+        mode: PickMode,
+        at: Timestamp,
+    ) -> R<()> {
+        rt::enqueue(self.conn, ws, conv, team, mode, at)
+    }
+
+    async fn dequeue(&mut self, conv: ConversationId) -> R<bool> {
+        rt::dequeue(self.conn, conv)
+    }
+
+    async fn queued(&mut self, team: TeamId, limit: u32) -> R<Vec<(ConversationId, PickMode)>> {
+        rt::queued(self.conn, team, limit)
+    }
+
+    async fn user_team_ids(&mut self, user: UserId) -> R<Vec<TeamId>> {
+        rt::user_teams(self.conn, user)
+    }
+
+    async fn business_hours(&mut self, ws: WorkspaceId) -> R<Option<BusinessHours>> {
+        rt::business_hours(self.conn, ws)
+    }
+
+    async fn set_business_hours(&mut self, ws: WorkspaceId, hours: Option<&BusinessHours>) -> R<()> {
+        rt::set_business_hours(self.conn, ws, hours)
+    }
+
+    async fn contact_incoming_count(&mut self, contact: ContactId) -> R<i64> {
+        rt::contact_incoming_count(self.conn, contact)
     }
 
     async fn conversation_view(

@@ -17,15 +17,15 @@ use tokio::sync::{broadcast, oneshot};
 
 type Reply = oneshot::Sender<StoreResult<Box<dyn Any + Send>>>;
 
+/// Work that runs directly on the writer connection with its own transaction.
+pub type RawJob = Box<dyn FnOnce(&mut Connection) -> StoreResult<Box<dyn Any + Send>> + Send>;
+
 /// Work for the writer thread.
 pub enum WriterMsg {
     /// A use case to run in the shared group transaction.
     Job(TxJob, Reply),
     /// Raw work on the connection that manages its own transaction.
-    Raw(
-        Box<dyn FnOnce(&mut Connection) -> StoreResult<Box<dyn Any + Send>> + Send>,
-        Reply,
-    ),
+    Raw(RawJob, Reply),
 }
 
 /// The most jobs committed together.

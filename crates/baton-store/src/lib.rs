@@ -9,6 +9,7 @@ pub mod conformance;
 pub mod cursor;
 pub mod error;
 pub mod ops;
+pub mod routing;
 pub mod tx;
 pub mod types;
 
@@ -75,7 +76,10 @@ pub trait Store: Send + Sync + 'static {
     /// backend needs its own query for this rare CLI lookup).
     async fn find_workspace(&self, name: &str) -> StoreResult<Option<Workspace>> {
         let name = name.trim().to_string();
-        in_tx(self, move |tx| Box::pin(async move { tx.workspace_by_name(&name).await })).await
+        in_tx(self, move |tx| {
+            Box::pin(async move { tx.workspace_by_name(&name).await })
+        })
+        .await
     }
     /// A workspace by id.
     async fn get_workspace(&self, id: WorkspaceId) -> StoreResult<Workspace>;
@@ -338,6 +342,93 @@ pub trait Store: Send + Sync + 'static {
         ws: WorkspaceId,
         conversation: ConversationId,
     ) -> StoreResult<Vec<SessionRecord>>;
+
+    // --- routing ----------------------------------------------------------------
+
+    /// The routing rules in order.
+    async fn list_rules(&self, ws: WorkspaceId) -> StoreResult<Vec<baton_core::routing::RoutingRule>> {
+        in_tx(self, move |tx| {
+            Box::pin(async move { crate::routing::list_rules(tx, ws).await })
+        })
+        .await
+    }
+
+    /// Create a routing rule (admins).
+    async fn create_rule(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        input: RuleInput,
+    ) -> StoreResult<baton_core::routing::RoutingRule> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { crate::routing::create_rule(tx, ws, &actor, input).await })
+        })
+        .await
+    }
+
+    /// Replace a routing rule, possibly moving it (admins).
+    async fn replace_rule(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        id: RuleId,
+        input: RuleInput,
+    ) -> StoreResult<baton_core::routing::RoutingRule> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { crate::routing::replace_rule(tx, ws, &actor, id, input).await })
+        })
+        .await
+    }
+
+    /// Delete a routing rule (admins).
+    async fn delete_rule(&self, ws: WorkspaceId, actor: &Actor, id: RuleId) -> StoreResult<()> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { crate::routing::delete_rule(tx, ws, &actor, id).await })
+        })
+        .await
+    }
+
+    /// Who would get a hypothetical inbound message, and why (admins; writes nothing).
+    async fn dry_run_routing(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        probe: RoutingProbe,
+    ) -> StoreResult<baton_core::routing::Routed> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { crate::routing::dry_run(tx, ws, &actor, probe).await })
+        })
+        .await
+    }
+
+    /// The workspace's business hours.
+    async fn business_hours(
+        &self,
+        ws: WorkspaceId,
+    ) -> StoreResult<Option<baton_core::routing::BusinessHours>> {
+        in_tx(self, move |tx| {
+            Box::pin(async move { tx.business_hours(ws).await })
+        })
+        .await
+    }
+
+    /// Set or clear the workspace's business hours (admins).
+    async fn set_business_hours(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        hours: Option<baton_core::routing::BusinessHours>,
+    ) -> StoreResult<Option<baton_core::routing::BusinessHours>> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { crate::routing::set_business_hours(tx, ws, &actor, hours).await })
+        })
+        .await
+    }
 
     // --- the event log ------------------------------------------------------------
 

@@ -140,6 +140,18 @@ pub async fn update_user(
     if let Some(ev) = event {
         tx.update_user(&next).await?;
         tx.append_events(ws, &[ev]).await?;
+        // Someone who may now take conversations gets the waiting ones at once.
+        let more_room = match (patch.max_open, target.max_open) {
+            (Some(None), Some(_)) => true,
+            (Some(Some(new)), Some(old)) => new > old,
+            _ => false,
+        };
+        let became_available = (next.availability == Availability::Online
+            && target.availability != Availability::Online)
+            || (next.active && !target.active);
+        if next.active && next.availability == Availability::Online && (became_available || more_room) {
+            crate::routing::drain_for_user(tx, ws, next.id).await?;
+        }
     }
     Ok(next)
 }
@@ -237,6 +249,9 @@ pub async fn set_team_member(
             json!({"team_id": team, "user_id": user}),
         );
         tx.append_events(ws, &[ev]).await?;
+        if add {
+            crate::routing::drain_queue(tx, ws, team).await?;
+        }
     }
     tx.team(ws, team).await?.ok_or(StoreError::not_found("team"))
 }
@@ -407,13 +422,13 @@ fn validate_contact_input(input: &ContactInput) -> StoreResult<()> {
             "a contact needs an email, a phone or an external_id",
         ));
     }
-    if let Some(x) = &input.external_id {
-        if x.trim().is_empty() || x.chars().count() > 200 {
-            return Err(StoreError::invalid(
-                "invalid_external_id",
-                "external_id must be 1 to 200 characters",
-            ));
-        }
+    if let Some(x) = &input.external_id
+        && (x.trim().is_empty() || x.chars().count() > 200)
+    {
+        return Err(StoreError::invalid(
+            "invalid_external_id",
+            "external_id must be 1 to 200 characters",
+        ));
     }
     Ok(())
 }
@@ -610,15 +625,15 @@ async fn upsert_contact(tx: &mut dyn WriteTx, ws: WorkspaceId, input: ContactInp
     {
         c.email = input.email.clone();
     }
-    if c.phone.is_none() {
-        if let Some(p) = input.phone.as_deref() {
-            let p = parse_phone(p)?;
-            if !found
-                .iter()
-                .any(|o| o.id != c.id && o.phone.as_deref() == Some(p.as_str()))
-            {
-                c.phone = Some(p);
-            }
+    if c.phone.is_none()
+        && let Some(p) = input.phone.as_deref()
+    {
+        let p = parse_phone(p)?;
+        if !found
+            .iter()
+            .any(|o| o.id != c.id && o.phone.as_deref() == Some(p.as_str()))
+        {
+            c.phone = Some(p);
         }
     }
     let mut tags = c.tags.clone();
@@ -653,18 +668,40 @@ pub async fn inbound(
         }
     };
     let reopened = conv.status == Status::Closed;
+    let first_message = tx.contact_incoming_count(contact.id).await? == 0;
     let cmd = Command::PostMessage {
         kind: MessageKind::Incoming,
         body: body.to_string(),
         agent_session_id: None,
     };
-    let outcome = apply_decided(tx, ws, &actor, &conv, &cmd, None).await?;
+    let outcome = apply_decided(tx, ws, &actor, &conv, &cmd, None, None).await?;
     written.extend(outcome.events);
     let message = outcome
         .message
         .ok_or_else(|| StoreError::Database("inbound message was not stored".into()))?;
+    // Rules run for a new conversation, and for a reopened one whose assignee
+    // can no longer take it.
+    let reroute = created
+        || (reopened
+            && match conv.assignee_id {
+                None => true,
+                Some(u) => tx
+                    .user_candidate(ws, u)
+                    .await?
+                    .is_none_or(|c| c.eligibility().is_err()),
+            });
+    let view = if reroute {
+        let (_, events) =
+            crate::routing::route_conversation(tx, ws, conv.id, &contact, body, first_message).await?;
+        written.extend(events);
+        tx.conversation_view(ws, None, conv.id)
+            .await?
+            .ok_or(StoreError::not_found("conversation"))?
+    } else {
+        outcome.view
+    };
     Ok(InboundOutcome {
-        view: outcome.view,
+        view,
         message,
         created,
         reopened,
@@ -685,7 +722,49 @@ pub async fn apply(
         .conversation_for_update(ws, id)
         .await?
         .ok_or(StoreError::not_found("conversation"))?;
-    apply_decided(tx, ws, actor, &conv, cmd, reason).await
+    let outcome = apply_decided(tx, ws, actor, &conv, cmd, reason, None).await?;
+    // Closing or reassigning frees the old assignee's capacity: their teams'
+    // waiting conversations may now go to them, in this same transaction.
+    let before = open_owner(&conv);
+    if before.is_some()
+        && before != open_owner(&outcome.view.conversation)
+        && let Some(u) = before
+        && crate::routing::drain_for_user(tx, ws, u).await? > 0
+    {
+        let view = tx
+            .conversation_view(ws, actor.user_id(), id)
+            .await?
+            .ok_or(StoreError::not_found("conversation"))?;
+        return Ok(CommandOutcome { view, ..outcome });
+    }
+    Ok(outcome)
+}
+
+/// The user whose open load a conversation counts toward.
+fn open_owner(c: &Conversation) -> Option<UserId> {
+    if c.status == Status::Open {
+        c.assignee_id
+    } else {
+        None
+    }
+}
+
+/// Apply a command whose events carry an explanation (`data.routing`), as
+/// routing does.
+pub async fn apply_annotated(
+    tx: &mut dyn WriteTx,
+    ws: WorkspaceId,
+    actor: &Actor,
+    id: ConversationId,
+    cmd: &Command,
+    reason: Option<String>,
+    explanation: Option<&Value>,
+) -> StoreResult<CommandOutcome> {
+    let conv = tx
+        .conversation_for_update(ws, id)
+        .await?
+        .ok_or(StoreError::not_found("conversation"))?;
+    apply_decided(tx, ws, actor, &conv, cmd, reason, explanation).await
 }
 
 async fn load_refs(
@@ -718,10 +797,10 @@ async fn load_refs(
     if let Some(id) = wants.channel {
         refs.channel = tx.channel(ws, id).await?.map(|c| c.id);
     }
-    if wants.read_state {
-        if let Some(user) = actor.user_id() {
-            refs.read_state = tx.read_state(user, conv).await?;
-        }
+    if wants.read_state
+        && let Some(user) = actor.user_id()
+    {
+        refs.read_state = tx.read_state(user, conv).await?;
     }
     if !wants.mention_handles.is_empty() {
         refs.mentioned = tx.active_users_by_handles(ws, &wants.mention_handles).await?;
@@ -736,6 +815,7 @@ async fn apply_decided(
     conv: &Conversation,
     cmd: &Command,
     reason: Option<String>,
+    explanation: Option<&Value>,
 ) -> StoreResult<CommandOutcome> {
     let refs = load_refs(tx, ws, actor, conv.id, &cmd.wants()).await?;
     let mut ids = UuidV7;
@@ -743,10 +823,37 @@ async fn apply_decided(
         now: tx.now(),
         ids: &mut ids,
     };
-    let decision = decide(conv, actor, cmd, &refs, reason, &mut ctx)?;
+    let mut decision = decide(conv, actor, cmd, &refs, reason, &mut ctx)?;
+    if let Some(x) = explanation {
+        for e in &mut decision.events {
+            match &mut e.data {
+                Value::Object(m) => {
+                    m.insert("routing".into(), x.clone());
+                }
+                other => *other = json!({"routing": x}),
+            }
+        }
+    }
     let mut events = Vec::new();
     if decision.conversation != *conv {
         tx.update_conversation(&decision.conversation).await?;
+        let next = &decision.conversation;
+        let (was, is) = (open_owner(conv), open_owner(next));
+        let reassigned = conv.assignee_id != next.assignee_id;
+        if let Some(u) = was.filter(|u| Some(*u) != is) {
+            tx.adjust_user_load(u, -1, None).await?;
+        }
+        if let Some(u) = next.assignee_id {
+            let delta = i64::from(is == Some(u) && was != Some(u));
+            if delta != 0 || reassigned {
+                tx.adjust_user_load(u, delta, reassigned.then_some(next.updated_at))
+                    .await?;
+            }
+        }
+        // An owned or closed conversation no longer waits in a team queue.
+        if (reassigned && next.assignee_id.is_some()) || next.status == Status::Closed {
+            tx.dequeue(next.id).await?;
+        }
     }
     for effect in &decision.effects {
         tx.apply_effect(ws, conv.id, effect).await?;

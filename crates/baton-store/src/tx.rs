@@ -2,11 +2,20 @@
 //! transaction. The use cases in [`crate::ops`] are written once against it,
 //! so both backends share every decision and differ only in SQL.
 
+use crate::error::StoreError;
 use crate::error::StoreResult;
 use crate::types::{ContactInput, ConversationView};
 use async_trait::async_trait;
 use baton_core::directory::*;
+use baton_core::routing::pick::Candidate;
+use baton_core::routing::{BusinessHours, PickMode, RoutingRule};
 use baton_core::*;
+
+fn unsupported<T>(what: &str) -> StoreResult<T> {
+    Err(StoreError::Database(format!(
+        "{what} is not supported by this backend yet"
+    )))
+}
 
 /// Row operations inside an open write transaction.
 #[async_trait]
@@ -121,4 +130,88 @@ pub trait WriteTx: Send {
         viewer: Option<UserId>,
         id: ConversationId,
     ) -> StoreResult<Option<ConversationView>>;
+
+    // --- routing -------------------------------------------------------------
+
+    /// The workspace's routing rules, in position order.
+    async fn routing_rules(&mut self, _ws: WorkspaceId) -> StoreResult<Vec<RoutingRule>> {
+        unsupported("routing")
+    }
+    /// Insert a rule.
+    async fn insert_rule(&mut self, _rule: &RoutingRule) -> StoreResult<()> {
+        unsupported("routing")
+    }
+    /// Write a rule's fields (including its position).
+    async fn update_rule(&mut self, _rule: &RoutingRule) -> StoreResult<()> {
+        unsupported("routing")
+    }
+    /// Delete a rule; false if it did not exist.
+    async fn delete_rule(&mut self, _ws: WorkspaceId, _id: RuleId) -> StoreResult<bool> {
+        unsupported("routing")
+    }
+    /// A user as a routing candidate (`member` true).
+    async fn user_candidate(&mut self, _ws: WorkspaceId, _id: UserId) -> StoreResult<Option<Candidate>> {
+        unsupported("routing")
+    }
+    /// A team's members as candidates and its round-robin pointer, locked for
+    /// update (the pick and the assignment are one transaction).
+    async fn team_candidates(
+        &mut self,
+        _ws: WorkspaceId,
+        _team: TeamId,
+    ) -> StoreResult<Option<(Vec<Candidate>, Option<UserId>)>> {
+        unsupported("routing")
+    }
+    /// Remember whom the team's round robin picked last.
+    async fn set_round_robin_pointer(&mut self, _team: TeamId, _user: UserId) -> StoreResult<()> {
+        unsupported("routing")
+    }
+    /// Change a user's open-conversation count (and stamp an assignment time).
+    async fn adjust_user_load(
+        &mut self,
+        _user: UserId,
+        _delta: i64,
+        _assigned_at: Option<Timestamp>,
+    ) -> StoreResult<()> {
+        unsupported("routing")
+    }
+    /// Put a conversation in a team's waiting queue (replacing any entry).
+    async fn enqueue(
+        &mut self,
+        _ws: WorkspaceId,
+        _conv: ConversationId,
+        _team: TeamId,
+        _mode: PickMode,
+        _at: Timestamp,
+    ) -> StoreResult<()> {
+        unsupported("routing")
+    }
+    /// Take a conversation out of any queue; false if it was not queued.
+    async fn dequeue(&mut self, _conv: ConversationId) -> StoreResult<bool> {
+        unsupported("routing")
+    }
+    /// A team's waiting conversations, oldest first.
+    async fn queued(&mut self, _team: TeamId, _limit: u32) -> StoreResult<Vec<(ConversationId, PickMode)>> {
+        unsupported("routing")
+    }
+    /// The teams a user belongs to.
+    async fn user_team_ids(&mut self, _user: UserId) -> StoreResult<Vec<TeamId>> {
+        unsupported("routing")
+    }
+    /// The workspace's business hours.
+    async fn business_hours(&mut self, _ws: WorkspaceId) -> StoreResult<Option<BusinessHours>> {
+        unsupported("routing")
+    }
+    /// Set (or clear) the workspace's business hours.
+    async fn set_business_hours(
+        &mut self,
+        _ws: WorkspaceId,
+        _hours: Option<&BusinessHours>,
+    ) -> StoreResult<()> {
+        unsupported("routing")
+    }
+    /// Messages the contact has written before, in any conversation.
+    async fn contact_incoming_count(&mut self, _contact: ContactId) -> StoreResult<i64> {
+        unsupported("routing")
+    }
 }

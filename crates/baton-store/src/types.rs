@@ -340,3 +340,31 @@ pub struct SeedSpec {
     /// Teams to spread over.
     pub teams: Vec<TeamId>,
 }
+
+/// A routing rule as created or replaced through the API.
+#[derive(Debug, Clone)]
+pub struct RuleInput {
+    /// Display name.
+    pub name: String,
+    /// Whether the rule runs.
+    pub enabled: bool,
+    /// Place in the list (0 first); `None` puts it last.
+    pub position: Option<u32>,
+    /// Conditions that must all hold.
+    pub conditions: Vec<baton_core::routing::Condition>,
+    /// Actions applied in order.
+    pub actions: Vec<baton_core::routing::RuleAction>,
+}
+
+/// A hypothetical inbound message for a routing dry run.
+#[derive(Debug, Clone)]
+pub struct RoutingProbe {
+    /// The channel it would arrive on.
+    pub channel_id: ChannelId,
+    /// The contact (an existing one is found by handle; nothing is created).
+    pub contact: ContactInput,
+    /// The message.
+    pub body: String,
+    /// Priority of the conversation (default normal).
+    pub priority: Priority,
+}

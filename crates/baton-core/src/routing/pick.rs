@@ -55,10 +55,10 @@ impl Candidate {
             Availability::Online => {}
             other => return Err(other.as_str().into()),
         }
-        if let Some(max) = self.max_open {
-            if self.open_count >= max {
-                return Err(format!("at_capacity ({}/{max})", self.open_count));
-            }
+        if let Some(max) = self.max_open
+            && self.open_count >= max
+        {
+            return Err(format!("at_capacity ({}/{max})", self.open_count));
         }
         Ok(())
     }

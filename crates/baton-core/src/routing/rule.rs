@@ -258,13 +258,13 @@ pub fn validate_rule(
         ));
     }
     for a in actions {
-        if let RuleAction::AddTag { tag } = a {
-            if tag.trim().is_empty() || tag.chars().count() > 64 {
-                return Err(DomainError::invalid(
-                    "invalid_actions",
-                    "add_tag needs a tag of 1 to 64 characters",
-                ));
-            }
+        if let RuleAction::AddTag { tag } = a
+            && (tag.trim().is_empty() || tag.chars().count() > 64)
+        {
+            return Err(DomainError::invalid(
+                "invalid_actions",
+                "add_tag needs a tag of 1 to 64 characters",
+            ));
         }
     }
     Ok(name)

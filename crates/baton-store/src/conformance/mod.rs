@@ -10,6 +10,7 @@ mod directory;
 mod fixture;
 mod log;
 mod ownership;
+mod routing;
 mod views;
 
 pub use concurrency::*;
@@ -17,6 +18,7 @@ pub use directory::*;
 pub use fixture::Fixture;
 pub use log::*;
 pub use ownership::*;
+pub use routing::*;
 pub use views::*;
 
 /// Expand to one `#[tokio::test]` per conformance behaviour.
@@ -69,6 +71,21 @@ macro_rules! conformance_tests {
             export_collects_everything,
             concurrent_commands_never_lose_an_update,
             concurrent_inbound_creates_one_conversation_per_contact,
+            round_robin_alternates_between_online_members_and_never_picks_an_away_one,
+            full_member_is_skipped_and_the_member_without_a_limit_gets_it,
+            balanced_counts_only_open_conversations,
+            team_rule_with_nobody_online_waits_and_assigns_when_a_member_comes_online,
+            queue_drains_oldest_first_when_capacity_frees,
+            queue_drains_when_a_member_is_added,
+            vip_rule_sends_vip_contacts_to_the_senior_and_others_round_robin,
+            specific_user_rule_falls_through_when_the_user_is_not_eligible,
+            deactivated_user_is_never_picked,
+            contact_writing_into_a_closed_conversation_reopens_and_reroutes_if_the_assignee_is_gone,
+            rules_are_managed_in_order_and_invalid_ones_refused,
+            dry_run_explains_without_changing_anything,
+            rule_actions_tag_prioritise_and_hand_to_an_agent,
+            business_hours_condition_follows_the_workspace_clock,
+            concurrent_routing_assigns_every_conversation_once_and_evenly,
         );
     };
     (@each $factory:path, $($name:ident),* $(,)?) => {
