@@ -1,0 +1,175 @@
+//! `baton bench`: boots `baton serve` on a fresh SQLite database (or targets
+//! a running server), drives it with concurrent clients over loopback, and
+//! prints a Markdown report for BENCHMARKS.md.
+
+mod load;
+mod server;
+mod stats;
+
+use crate::config::Config;
+use baton_core::directory::ChannelKind;
+use baton_core::*;
+use baton_store::*;
+use load::Target;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Options of `baton bench`.
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Concurrent clients for the write phases.
+    #[arg(long, default_value_t = 32)]
+    pub clients: usize,
+    /// Seconds per throughput phase.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Workspace sizes (conversations) at which list views are measured.
+    #[arg(long, value_delimiter = ',', default_value = "10000,1000000")]
+    pub sizes: Vec<u64>,
+    /// List requests per view and size.
+    #[arg(long, default_value_t = 2000)]
+    pub list_requests: usize,
+    /// Directory for the bench database (default: a new temporary one).
+    #[arg(long)]
+    pub dir: Option<std::path::PathBuf>,
+}
+
+struct Row {
+    what: String,
+    value: String,
+}
+
+/// Run the benchmark and print the report.
+pub async fn run(_cfg: &Config, args: BenchArgs) -> Result<(), String> {
+    let dir = args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("baton-bench-{}", uuid::Uuid::now_v7().simple())));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let url = format!("sqlite://{}", dir.join("bench.db").display());
+    eprintln!("bench database: {url}");
+    let store = crate::store::open(&url).await?;
+    let fx = setup(store.as_ref()).await.map_err(|e| e.to_string())?;
+    let mut sizes = args.sizes.clone();
+    sizes.sort_unstable();
+    let mut rows: Vec<Row> = Vec::new();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut seeded = 0u64;
+    let mut peak_rss: f64 = 0.0;
+    for (round, size) in sizes.iter().enumerate() {
+        let t0 = Instant::now();
+        let spec = SeedSpec {
+            conversations: size.saturating_sub(seeded),
+            channel_id: fx.channel,
+            assignees: fx.agents.clone(),
+            teams: vec![],
+        };
+        eprintln!("seeding to {size} conversations…");
+        seeded += store.seed_conversations(fx.ws, spec).await.map_err(|e| e.to_string())?;
+        eprintln!("seeded {seeded} in {:.1} s", t0.elapsed().as_secs_f64());
+        let srv = server::ServerProcess::start(&url)?;
+        server::wait_healthy(&client, &srv.base).await?;
+        let conversations = sample_conversations(store.as_ref(), &fx).await.map_err(|e| e.to_string())?;
+        let target = Arc::new(Target {
+            base: srv.base.clone(),
+            client: client.clone(),
+            admin_token: fx.admin_token.clone(),
+            agent_token: fx.agent_token.clone(),
+            assignees: fx.agents.iter().map(|u| u.to_string()).collect(),
+            conversations,
+            channel_id: fx.channel.to_string(),
+        });
+        // Warm the server's caches before measuring.
+        load::list_view(target.clone(), "view=all", false, 4, 200).await;
+        for (label, query, as_agent) in [("mine", "view=mine", true), ("unassigned", "view=unassigned", false)] {
+            let s = load::list_view(target.clone(), query, as_agent, 4, args.list_requests).await;
+            rows.push(Row {
+                what: format!("list `{label}` at {size} conversations (4 clients, {} requests)", s.count()),
+                value: format!("p50 {:.2} ms, p99 {:.2} ms, errors {}", s.percentile_ms(50.0), s.percentile_ms(99.0), s.errors),
+            });
+        }
+        if round == 0 {
+            let dur = Duration::from_secs(args.seconds);
+            let a = load::assign_unassign(target.clone(), args.clients, dur).await;
+            rows.push(Row {
+                what: format!("assign/unassign, {} clients, {} s", args.clients, args.seconds),
+                value: format!(
+                    "{:.0} ops/s, p50 {:.2} ms, p99 {:.2} ms, errors {}",
+                    a.per_sec,
+                    a.samples.percentile_ms(50.0),
+                    a.samples.percentile_ms(99.0),
+                    a.samples.errors
+                ),
+            });
+            let i = load::inbound(target.clone(), args.clients, dur, "r0").await;
+            rows.push(Row {
+                what: format!("inbound messages (new conversations), {} clients, {} s", args.clients, args.seconds),
+                value: format!(
+                    "{:.0} msgs/s, p50 {:.2} ms, p99 {:.2} ms, errors {}",
+                    i.per_sec,
+                    i.samples.percentile_ms(50.0),
+                    i.samples.percentile_ms(99.0),
+                    i.samples.errors
+                ),
+            });
+            seeded += i.samples.count() as u64;
+        }
+        if let Some(rss) = srv.peak_rss_mib() {
+            peak_rss = peak_rss.max(rss);
+            rows.push(Row { what: format!("server peak RSS after the {size} round"), value: format!("{rss:.1} MiB") });
+        }
+        srv.stop();
+    }
+    println!("| measurement | result |\n|---|---|");
+    for r in &rows {
+        println!("| {} | {} |", r.what, r.value);
+    }
+    println!("| server peak RSS (max over rounds) | {peak_rss:.1} MiB |");
+    eprintln!("bench data left in {}", dir.display());
+    Ok(())
+}
+
+struct Fixture {
+    ws: WorkspaceId,
+    channel: ChannelId,
+    agents: Vec<UserId>,
+    admin_token: String,
+    agent_token: String,
+}
+
+async fn setup(store: &dyn Store) -> StoreResult<Fixture> {
+    let ws = store.ensure_workspace("Bench").await?.id;
+    let sys = Actor::system("bench");
+    let mk = |i: usize, role: Role| NewUser {
+        email: Email::parse(&format!("user{i}@bench.example")).expect("valid bench email"),
+        name: format!("Bench User {i}"),
+        handle: None,
+        role,
+        password_hash: None,
+        availability: Availability::Online,
+        max_open: None,
+    };
+    let admin = store.create_user(ws, &sys, mk(0, Role::Admin)).await?;
+    let mut agents = Vec::new();
+    for i in 1..=10 {
+        agents.push(store.create_user(ws, &sys, mk(i, Role::Agent)).await?.id);
+    }
+    let channel = store
+        .create_channel(ws, &sys, NewChannel { kind: ChannelKind::Api, name: "Bench API".into(), autopilot_agent_id: None })
+        .await?
+        .id;
+    let token = |user: UserId| async move {
+        let t = baton_server::auth::token::generate_token();
+        store.create_token(ws, user, &baton_server::auth::token::hash_token(&t), "bench").await.map(|_| t)
+    };
+    let admin_token = token(admin.id).await?;
+    let agent_token = token(agents[0]).await?;
+    Ok(Fixture { ws, channel, agents, admin_token, agent_token })
+}
+
+/// Open conversations to assign, newest first.
+async fn sample_conversations(store: &dyn Store, fx: &Fixture) -> StoreResult<Vec<String>> {
+    let page = store.list_conversations(fx.ws, fx.agents[0], &ViewFilter::default(), &PageRequest::first(200)).await?;
+    Ok(page.items.iter().map(|v| v.conversation.id.to_string()).collect())
+}
