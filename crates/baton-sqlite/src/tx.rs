@@ -20,6 +20,17 @@ pub struct SqliteTx<'c> {
     pub now: Timestamp,
     /// Events appended by this job: (workspace, last seq).
     pub appended: Vec<(WorkspaceId, i64)>,
+    /// Conversations as loaded in this job, so updates write only what changed.
+    pub loaded: Vec<Conversation>,
+}
+
+impl SqliteTx<'_> {
+    fn remember(&mut self, c: &Option<Conversation>) {
+        if let Some(c) = c {
+            self.loaded.retain(|x| x.id != c.id);
+            self.loaded.push(c.clone());
+        }
+    }
 }
 
 type R<T> = StoreResult<T>;
@@ -279,27 +290,35 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn contacts_by_handles(&mut self, ws: WorkspaceId, input: &ContactInput) -> R<Vec<Contact>> {
-        let sql = format!(
-            "SELECT {} FROM contacts WHERE workspace_id = ?1 AND \
-             (external_id = ?2 OR email = ?3 OR phone = ?4) ORDER BY created_at",
-            rows::CONTACT_COLS
-        );
+        // One lookup per handle: an OR across the partial unique indexes would
+        // make SQLite scan every contact of the workspace.
         let phone = input.phone.as_deref().and_then(|p| parse_phone(p).ok());
-        self.conn
-            .prepare_cached(&sql)
-            .and_then(|mut s| {
-                s.query_map(
-                    params![
-                        ws.to_string(),
-                        input.external_id,
-                        input.email.as_ref().map(|e| e.as_str()),
-                        phone
-                    ],
-                    rows::contact,
-                )?
-                .collect()
-            })
-            .map_err(db_err)
+        let probes = [
+            ("external_id", input.external_id.clone()),
+            ("email", input.email.as_ref().map(|e| e.as_str().to_string())),
+            ("phone", phone),
+        ];
+        let mut out: Vec<Contact> = Vec::new();
+        for (col, value) in probes {
+            let Some(value) = value else { continue };
+            let sql = format!(
+                "SELECT {} FROM contacts WHERE workspace_id = ?1 AND {col} = ?2",
+                rows::CONTACT_COLS
+            );
+            let found = self
+                .conn
+                .prepare_cached(&sql)
+                .and_then(|mut s| {
+                    s.query_row(params![ws.to_string(), value], rows::contact)
+                        .optional()
+                })
+                .map_err(db_err)?;
+            if let Some(c) = found.filter(|c| !out.iter().any(|o| o.id == c.id)) {
+                out.push(c);
+            }
+        }
+        out.sort_by_key(|c| (c.created_at, c.id));
+        Ok(out)
     }
 
     async fn insert_contact(&mut self, c: &Contact) -> R<()> {
@@ -351,13 +370,16 @@ impl WriteTx for SqliteTx<'_> {
             "SELECT {} FROM conversations c WHERE c.id = ?1 AND c.workspace_id = ?2",
             rows::CONV_COLS
         );
-        self.conn
+        let found = self
+            .conn
             .prepare_cached(&sql)
             .and_then(|mut s| {
                 s.query_row(params![id.to_string(), ws.to_string()], rows::conversation)
                     .optional()
             })
-            .map_err(db_err)
+            .map_err(db_err)?;
+        self.remember(&found);
+        Ok(found)
     }
 
     async fn conversation_for_inbound(
@@ -371,7 +393,8 @@ impl WriteTx for SqliteTx<'_> {
              ORDER BY (c.status = 'closed'), c.last_activity_at DESC, c.id DESC LIMIT 1",
             rows::CONV_COLS
         );
-        self.conn
+        let found = self
+            .conn
             .prepare_cached(&sql)
             .and_then(|mut s| {
                 s.query_row(
@@ -380,7 +403,9 @@ impl WriteTx for SqliteTx<'_> {
                 )
                 .optional()
             })
-            .map_err(db_err)
+            .map_err(db_err)?;
+        self.remember(&found);
+        Ok(found)
     }
 
     async fn insert_conversation(&mut self, c: &Conversation) -> R<()> {
@@ -396,16 +421,28 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn update_conversation(&mut self, c: &Conversation) -> R<()> {
-        exec(
-            self.conn,
-            "UPDATE conversations SET workspace_id = ?2, channel_id = ?3, contact_id = ?4, status = ?5, \
-             snoozed_until = ?6, priority = ?7, tags = ?8, assignee_id = ?9, agent_id = ?10, session_id = ?11, \
-             session_agent_id = ?12, session_started_at = ?13, team_id = ?14, ai_handoff_at = ?15, \
-             created_at = ?16, updated_at = ?17, last_activity_at = ?18, last_incoming_at = ?19, preview = ?20, \
-             version = ?21 WHERE id = ?1",
-            conv_params(c),
-        )
-        .map(drop)
+        // SQLite rewrites every index whose columns appear in SET, changed or
+        // not: write only the columns that differ from what this job loaded.
+        let new = conv_params(c);
+        let old = self.loaded.iter().find(|x| x.id == c.id).map(conv_params);
+        let changed: Vec<usize> = match &old {
+            Some(old) => (1..CONV_COLUMNS.len()).filter(|i| old[*i] != new[*i]).collect(),
+            None => (1..CONV_COLUMNS.len()).collect(),
+        };
+        if !changed.is_empty() {
+            let set: Vec<String> = changed
+                .iter()
+                .enumerate()
+                .map(|(k, i)| format!("{} = ?{}", CONV_COLUMNS[*i], k + 2))
+                .collect();
+            let sql = format!("UPDATE conversations SET {} WHERE id = ?1", set.join(", "));
+            let mut values = vec![new[0].clone()];
+            values.extend(changed.iter().map(|i| new[*i].clone()));
+            exec(self.conn, &sql, rusqlite::params_from_iter(values.iter()))?;
+        }
+        self.loaded.retain(|x| x.id != c.id);
+        self.loaded.push(c.clone());
+        Ok(())
     }
 
     async fn read_state(&mut self, user: UserId, conv: ConversationId) -> R<ReadState> {
@@ -607,6 +644,31 @@ impl WriteTx for SqliteTx<'_> {
         reads::conversation_view(self.conn, ws, viewer, id)
     }
 }
+
+/// The columns of `conversations` in [`conv_params`] order.
+const CONV_COLUMNS: [&str; 21] = [
+    "id",
+    "workspace_id",
+    "channel_id",
+    "contact_id",
+    "status",
+    "snoozed_until",
+    "priority",
+    "tags",
+    "assignee_id",
+    "agent_id",
+    "session_id",
+    "session_agent_id",
+    "session_started_at",
+    "team_id",
+    "ai_handoff_at",
+    "created_at",
+    "updated_at",
+    "last_activity_at",
+    "last_incoming_at",
+    "preview",
+    "version",
+];
 
 fn conv_params(c: &Conversation) -> [rusqlite::types::Value; 21] {
     use rusqlite::types::Value as V;

@@ -114,6 +114,7 @@ fn run_job(
         conn,
         now: clock.now(),
         appended: Vec::new(),
+        loaded: Vec::new(),
     };
     let result = futures::executor::block_on(job(&mut tx));
     let appended = std::mem::take(&mut tx.appended);
