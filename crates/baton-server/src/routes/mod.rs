@@ -14,6 +14,7 @@ pub mod export;
 pub mod health;
 pub mod me;
 pub mod messages;
+pub mod routing;
 pub mod teams;
 pub mod users;
 pub mod web;
@@ -41,6 +42,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(export::router())
         .merge(events::router())
         .merge(audit::router())
+        .merge(routing::router())
 }
 
 /// Cursor paging.

@@ -14,3 +14,4 @@ mod events;
 mod export;
 mod messages;
 mod ops;
+mod routing;
