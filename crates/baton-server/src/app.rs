@@ -5,7 +5,7 @@
 use crate::error::ApiError;
 use crate::metrics;
 use crate::openapi::ApiDoc;
-use crate::routes::{self, health, web};
+use crate::routes::{self, health};
 use crate::state::AppState;
 use axum::Router;
 use axum::body::Bytes;
@@ -13,7 +13,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{StatusCode, header};
 use axum::middleware;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::serve::ListenerExt;
 use baton_core::Clock;
 use baton_store::Store;
@@ -139,9 +139,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics_handler))
-        .route("/", get(web::home))
-        .route("/login", get(web::login_form).post(web::login_submit))
-        .route("/logout", post(web::logout))
+        .merge(crate::web::router())
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))

@@ -21,5 +21,6 @@ pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod state;
+pub mod web;
 
 pub use app::{Application, ServerConfig};

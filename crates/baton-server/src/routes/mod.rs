@@ -17,7 +17,6 @@ pub mod messages;
 pub mod routing;
 pub mod teams;
 pub mod users;
-pub mod web;
 
 use crate::state::AppState;
 use baton_store::PageRequest;
