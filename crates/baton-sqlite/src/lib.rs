@@ -45,9 +45,13 @@ fn open_conn(opts: &SqliteOptions, read_only: bool) -> StoreResult<Connection> {
     };
     let conn = Connection::open_with_flags(&opts.path, flags).map_err(db_err)?;
     let sync = if opts.synchronous_full { "FULL" } else { "NORMAL" };
+    // Page caches are per connection: the writer keeps 16 MiB of hot pages,
+    // each reader 4 MiB (the OS page cache holds the rest of the file), so
+    // memory stays flat however large the workspace grows.
+    let cache_kib = if read_only { 4_000 } else { 16_000 };
     conn.execute_batch(&format!(
         "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync}; \
-         PRAGMA cache_size = -16000; PRAGMA temp_store = MEMORY;"
+         PRAGMA cache_size = -{cache_kib}; PRAGMA temp_store = MEMORY;"
     ))
     .map_err(db_err)?;
     conn.set_prepared_statement_cache_capacity(64);

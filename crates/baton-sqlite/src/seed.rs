@@ -13,6 +13,8 @@ const CHUNK: u64 = 5_000;
 /// incoming message and a `conversation.created` event.
 pub fn seed(conn: &mut Connection, ws: WorkspaceId, spec: &SeedSpec, now: Timestamp) -> StoreResult<u64> {
     let mut done = 0u64;
+    // Contacts of separate seed runs must not collide on their unique email.
+    let run = uuid::Uuid::now_v7().simple().to_string()[24..].to_string();
     let ws_s = ws.to_string();
     let channel = spec.channel_id.to_string();
     while done < spec.conversations {
@@ -77,7 +79,7 @@ pub fn seed(conn: &mut Connection, ws: WorkspaceId, spec: &SeedSpec, now: Timest
                         contact_id.to_string(),
                         ws_s,
                         format!("Customer {k}"),
-                        format!("customer{k}@example.test"),
+                        format!("customer{k}-{run}@example.test"),
                         ts(at)
                     ])
                     .map_err(db_err)?;

@@ -11,6 +11,11 @@ use clap::{Parser, Subcommand};
 use config::{Config, GlobalFlags};
 use std::process::ExitCode;
 
+// mimalloc returns freed memory to the OS and avoids glibc's per-thread
+// arenas, which kept the resident size of a busy server needlessly high.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Baton: an omnichannel support inbox in one binary.
 #[derive(Parser)]
 #[command(name = "baton", version, about)]
@@ -87,7 +92,9 @@ fn init_logging(cfg: &Config, serving: bool) {
     // One-shot commands log warnings only, so their standard error stays readable.
     let default = if serving { cfg.log.as_str() } else { "warn" };
     let filter = EnvFilter::try_from_env("BATON_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if cfg.log_format == "json" {
         builder.json().init();
     } else {

@@ -62,7 +62,11 @@ pub async fn assign_unassign(t: Arc<Target>, clients: usize, dur: Duration) -> T
                 let conv = &t.conversations[i % t.conversations.len()];
                 let user = &t.assignees[i % t.assignees.len()];
                 let url = format!("{}/api/v1/conversations/{conv}/assignee", t.base);
-                let put = t.client.put(&url).bearer_auth(&t.admin_token).json(&serde_json::json!({"user_id": user}));
+                let put = t
+                    .client
+                    .put(&url)
+                    .bearer_auth(&t.admin_token)
+                    .json(&serde_json::json!({"user_id": user}));
                 timed(put, &mut s).await;
                 timed(t.client.delete(&url).bearer_auth(&t.admin_token), &mut s).await;
                 i += clients;
@@ -98,8 +102,37 @@ pub async fn inbound(t: Arc<Target>, clients: usize, dur: Duration, run: &str) -
     collect(tasks, start).await
 }
 
+/// `requests` reads of a web page with a session cookie, over `clients` tasks.
+pub async fn page(t: Arc<Target>, path: &str, cookie: &str, clients: usize, requests: usize) -> Samples {
+    let url = format!("{}{path}", t.base);
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (t, url, cookie) = (t.clone(), url.clone(), cookie.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut s = Samples::default();
+            for _ in 0..requests / clients {
+                timed(t.client.get(&url).header("cookie", &cookie), &mut s).await;
+            }
+            s
+        }));
+    }
+    let mut all = Samples::default();
+    for task in tasks {
+        if let Ok(s) = task.await {
+            all.merge(s);
+        }
+    }
+    all
+}
+
 /// `requests` list-view reads spread over `clients` tasks.
-pub async fn list_view(t: Arc<Target>, query: &str, as_agent: bool, clients: usize, requests: usize) -> Samples {
+pub async fn list_view(
+    t: Arc<Target>,
+    query: &str,
+    as_agent: bool,
+    clients: usize,
+    requests: usize,
+) -> Samples {
     let url = format!("{}/api/v1/conversations?{query}", t.base);
     let mut tasks = Vec::new();
     for _ in 0..clients {
@@ -130,5 +163,8 @@ async fn collect(tasks: Vec<tokio::task::JoinHandle<Samples>>, start: Instant) -
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    Throughput { per_sec: all.count() as f64 / secs, samples: all }
+    Throughput {
+        per_sec: all.count() as f64 / secs,
+        samples: all,
+    }
 }

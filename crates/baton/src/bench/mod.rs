@@ -39,9 +39,17 @@ struct Row {
     value: String,
 }
 
+/// Keep a measurement and show it at once, so a failing later phase loses nothing.
+fn record(rows: &mut Vec<Row>, what: String, value: String) {
+    eprintln!("{what}: {value}");
+    rows.push(Row { what, value });
+}
+
 /// Run the benchmark and print the report.
 pub async fn run(_cfg: &Config, args: BenchArgs) -> Result<(), String> {
-    let dir = args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("baton-bench-{}", uuid::Uuid::now_v7().simple())));
+    let dir = args.dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("baton-bench-{}", uuid::Uuid::now_v7().simple()))
+    });
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let url = format!("sqlite://{}", dir.join("bench.db").display());
     eprintln!("bench database: {url}");
@@ -66,11 +74,16 @@ pub async fn run(_cfg: &Config, args: BenchArgs) -> Result<(), String> {
             teams: vec![],
         };
         eprintln!("seeding to {size} conversations…");
-        seeded += store.seed_conversations(fx.ws, spec).await.map_err(|e| e.to_string())?;
+        seeded += store
+            .seed_conversations(fx.ws, spec)
+            .await
+            .map_err(|e| e.to_string())?;
         eprintln!("seeded {seeded} in {:.1} s", t0.elapsed().as_secs_f64());
         let srv = server::ServerProcess::start(&url)?;
         server::wait_healthy(&client, &srv.base).await?;
-        let conversations = sample_conversations(store.as_ref(), &fx).await.map_err(|e| e.to_string())?;
+        let conversations = sample_conversations(store.as_ref(), &fx)
+            .await
+            .map_err(|e| e.to_string())?;
         let target = Arc::new(Target {
             base: srv.base.clone(),
             client: client.clone(),
@@ -82,42 +95,95 @@ pub async fn run(_cfg: &Config, args: BenchArgs) -> Result<(), String> {
         });
         // Warm the server's caches before measuring.
         load::list_view(target.clone(), "view=all", false, 4, 200).await;
-        for (label, query, as_agent) in [("mine", "view=mine", true), ("unassigned", "view=unassigned", false)] {
+        for (label, query, as_agent) in [
+            ("mine", "view=mine", true),
+            ("unassigned", "view=unassigned", false),
+        ] {
             let s = load::list_view(target.clone(), query, as_agent, 4, args.list_requests).await;
-            rows.push(Row {
-                what: format!("list `{label}` at {size} conversations (4 clients, {} requests)", s.count()),
-                value: format!("p50 {:.2} ms, p99 {:.2} ms, errors {}", s.percentile_ms(50.0), s.percentile_ms(99.0), s.errors),
-            });
+            record(
+                &mut rows,
+                format!(
+                    "list `{label}` at {size} conversations (4 clients, {} requests)",
+                    s.count()
+                ),
+                format!(
+                    "p50 {:.2} ms, p99 {:.2} ms, errors {}",
+                    s.percentile_ms(50.0),
+                    s.percentile_ms(99.0),
+                    s.errors
+                ),
+            );
         }
+        let cookie = sign_in(&client, &srv.base, &fx.agent_login).await?;
+        let s = load::page(target.clone(), "/", &cookie, 4, args.list_requests / 2).await;
+        record(
+            &mut rows,
+            format!(
+                "web inbox page `/` (Mine) at {size} conversations (4 clients, {} requests)",
+                s.count()
+            ),
+            format!(
+                "p50 {:.2} ms, p99 {:.2} ms, errors {}",
+                s.percentile_ms(50.0),
+                s.percentile_ms(99.0),
+                s.errors
+            ),
+        );
         if round == 0 {
             let dur = Duration::from_secs(args.seconds);
             let a = load::assign_unassign(target.clone(), args.clients, dur).await;
-            rows.push(Row {
-                what: format!("assign/unassign, {} clients, {} s", args.clients, args.seconds),
-                value: format!(
+            record(
+                &mut rows,
+                format!("assign/unassign, {} clients, {} s", args.clients, args.seconds),
+                format!(
                     "{:.0} ops/s, p50 {:.2} ms, p99 {:.2} ms, errors {}",
                     a.per_sec,
                     a.samples.percentile_ms(50.0),
                     a.samples.percentile_ms(99.0),
                     a.samples.errors
                 ),
-            });
+            );
             let i = load::inbound(target.clone(), args.clients, dur, "r0").await;
-            rows.push(Row {
-                what: format!("inbound messages (new conversations), {} clients, {} s", args.clients, args.seconds),
-                value: format!(
+            record(
+                &mut rows,
+                format!(
+                    "inbound messages (new conversations), {} clients, {} s",
+                    args.clients, args.seconds
+                ),
+                format!(
                     "{:.0} msgs/s, p50 {:.2} ms, p99 {:.2} ms, errors {}",
                     i.per_sec,
                     i.samples.percentile_ms(50.0),
                     i.samples.percentile_ms(99.0),
                     i.samples.errors
                 ),
-            });
+            );
             seeded += i.samples.count() as u64;
+            add_routing_rules(&client, &srv.base, &fx).await?;
+            let r = load::inbound(target.clone(), args.clients, dur, "routed").await;
+            record(
+                &mut rows,
+                format!(
+                    "routed inbound (10 rules, 50 agents; the assignment commits before the answer), {} clients, {} s",
+                    args.clients, args.seconds
+                ),
+                format!(
+                    "{:.0} msgs/s, p50 {:.2} ms, p99 {:.2} ms, errors {}",
+                    r.per_sec,
+                    r.samples.percentile_ms(50.0),
+                    r.samples.percentile_ms(99.0),
+                    r.samples.errors
+                ),
+            );
+            seeded += r.samples.count() as u64;
         }
         if let Some(rss) = srv.peak_rss_mib() {
             peak_rss = peak_rss.max(rss);
-            rows.push(Row { what: format!("server peak RSS after the {size} round"), value: format!("{rss:.1} MiB") });
+            record(
+                &mut rows,
+                format!("server peak RSS after the {size} round"),
+                format!("{rss:.1} MiB"),
+            );
         }
         srv.stop();
     }
@@ -136,6 +202,10 @@ struct Fixture {
     agents: Vec<UserId>,
     admin_token: String,
     agent_token: String,
+    /// Email and password of agents[0], for the web inbox.
+    agent_login: (String, String),
+    /// A team of 50 online agents for the routing phase.
+    routing_team: TeamId,
 }
 
 async fn setup(store: &dyn Store) -> StoreResult<Fixture> {
@@ -156,20 +226,108 @@ async fn setup(store: &dyn Store) -> StoreResult<Fixture> {
         agents.push(store.create_user(ws, &sys, mk(i, Role::Agent)).await?.id);
     }
     let channel = store
-        .create_channel(ws, &sys, NewChannel { kind: ChannelKind::Api, name: "Bench API".into(), autopilot_agent_id: None })
+        .create_channel(
+            ws,
+            &sys,
+            NewChannel {
+                kind: ChannelKind::Api,
+                name: "Bench API".into(),
+                autopilot_agent_id: None,
+            },
+        )
         .await?
         .id;
     let token = |user: UserId| async move {
         let t = baton_server::auth::token::generate_token();
-        store.create_token(ws, user, &baton_server::auth::token::hash_token(&t), "bench").await.map(|_| t)
+        store
+            .create_token(ws, user, &baton_server::auth::token::hash_token(&t), "bench")
+            .await
+            .map(|_| t)
     };
     let admin_token = token(admin.id).await?;
     let agent_token = token(agents[0]).await?;
-    Ok(Fixture { ws, channel, agents, admin_token, agent_token })
+    let password = "bench-password-123";
+    let hash = baton_server::auth::password::hash_password(password)
+        .map_err(|e| StoreError::Database(format!("hashing failed: {e}")))?;
+    store.set_password_hash(agents[0], &hash).await?;
+    let routing_team = store.create_team(ws, &sys, "Routing").await?.id;
+    for i in 100..150 {
+        let u = store.create_user(ws, &sys, mk(i, Role::Agent)).await?;
+        store.add_team_member(ws, &sys, routing_team, u.id).await?;
+    }
+    let agent_login = ("user1@bench.example".to_string(), password.to_string());
+    Ok(Fixture {
+        ws,
+        channel,
+        agents,
+        admin_token,
+        agent_token,
+        agent_login,
+        routing_team,
+    })
+}
+
+/// Sign in to the web inbox; the session cookie to send.
+async fn sign_in(client: &reqwest::Client, base: &str, login: &(String, String)) -> Result<String, String> {
+    let res = client
+        .post(format!("{base}/api/v1/auth/sign_in"))
+        .json(&serde_json::json!({"email": login.0, "password": login.1}))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !res.status().is_success() {
+        return Err(format!("bench sign-in failed: {}", res.status()));
+    }
+    let cookies: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next().map(str::to_string))
+        .collect();
+    Ok(cookies.join("; "))
+}
+
+/// Nine rules that never match above one that round-robins over 50 agents:
+/// every inbound message is evaluated against all ten.
+async fn add_routing_rules(client: &reqwest::Client, base: &str, fx: &Fixture) -> Result<(), String> {
+    let mut rules: Vec<serde_json::Value> = (0..9)
+        .map(|i| {
+            serde_json::json!({"name": format!("never {i}"),
+                "conditions": [{"field": "message", "op": "contains", "value": format!("zz-never-{i}")},
+                               {"field": "contact.tag", "op": "has", "value": "vip"}],
+                "actions": [{"type": "assign_user", "user_id": fx.agents[i % fx.agents.len()]}]})
+        })
+        .collect();
+    rules.push(serde_json::json!({"name": "everyone else",
+        "actions": [{"type": "round_robin", "team_id": fx.routing_team}]}));
+    for rule in rules {
+        let res = client
+            .post(format!("{base}/api/v1/routing_rules"))
+            .bearer_auth(&fx.admin_token)
+            .json(&rule)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !res.status().is_success() {
+            return Err(format!(
+                "creating a bench rule failed: {}",
+                res.text().await.unwrap_or_default()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Open conversations to assign, newest first.
 async fn sample_conversations(store: &dyn Store, fx: &Fixture) -> StoreResult<Vec<String>> {
-    let page = store.list_conversations(fx.ws, fx.agents[0], &ViewFilter::default(), &PageRequest::first(200)).await?;
+    let page = store
+        .list_conversations(
+            fx.ws,
+            fx.agents[0],
+            &ViewFilter::default(),
+            &PageRequest::first(200),
+        )
+        .await?;
     Ok(page.items.iter().map(|v| v.conversation.id.to_string()).collect())
 }

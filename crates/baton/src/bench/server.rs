@@ -31,7 +31,11 @@ impl ServerProcess {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if !sent {
                     if let Some(i) = line.find("listening on http://") {
-                        let url = line[i + "listening on ".len()..].split_whitespace().next().unwrap_or("").to_string();
+                        let url = line[i + "listening on ".len()..]
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or("")
+                            .to_string();
                         let _ = tx.send(url);
                         sent = true;
                     }
