@@ -2,10 +2,13 @@
 //! transactions with row locks in a fixed order (see `tx.rs`), migrations
 //! embedded and run at start-up, and LISTEN/NOTIFY as a cross-node wake-up.
 
+mod behind;
+mod held;
 mod listen;
 mod migrate;
 mod options;
 mod reads;
+mod routing;
 mod rows;
 mod seed;
 mod tx;
@@ -22,7 +25,6 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool, Postgres};
 use std::any::Any;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -38,6 +40,8 @@ pub struct PgStore {
     /// This process's id in NOTIFY payloads, so it skips its own.
     node: Uuid,
     listener: JoinHandle<()>,
+    /// The routing rules this node read last (see `tx.rs`).
+    rules: tx::RulesCache,
 }
 
 impl Drop for PgStore {
@@ -105,6 +109,7 @@ impl PgStore {
             clock,
             node,
             listener,
+            rules: Default::default(),
         }))
     }
 
@@ -151,19 +156,6 @@ pub async fn drop_schema(url: &str, schema: &str) -> StoreResult<()> {
     out
 }
 
-/// The newest seq per workspace among `(workspace, seq)` pairs.
-fn latest(appended: Vec<(WorkspaceId, i64)>) -> Vec<Wakeup> {
-    let mut by_ws: HashMap<WorkspaceId, i64> = HashMap::new();
-    for (ws, seq) in appended {
-        let e = by_ws.entry(ws).or_insert(seq);
-        *e = (*e).max(seq);
-    }
-    by_ws
-        .into_iter()
-        .map(|(workspace_id, seq)| Wakeup { workspace_id, seq })
-        .collect()
-}
-
 #[async_trait]
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
@@ -176,17 +168,16 @@ impl Store for PgStore {
 
     async fn write(&self, job: TxJob) -> StoreResult<Box<dyn Any + Send>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let mut ptx = PgTx {
-            conn: &mut tx,
-            now: self.clock.now(),
-            appended: Vec::new(),
+        let mut ptx = PgTx::new(&mut tx, self.clock.now(), &self.rules);
+        let result = match job(&mut ptx).await {
+            // The job's events are written now, with the NOTIFY for other
+            // nodes (delivered only if the commit succeeds).
+            Ok(v) => ptx.finish(self.node).await.map(|wakes| (v, wakes)),
+            Err(e) => Err(e),
         };
-        let result = job(&mut ptx).await;
-        let wakes = latest(ptx.appended);
+        drop(ptx);
         match result {
-            Ok(v) => {
-                // NOTIFY is queued now and delivered only if the commit succeeds.
-                listen::notify(&mut tx, &wakes, self.node).await?;
+            Ok((v, wakes)) => {
                 tx.commit().await.map_err(db_err)?;
                 for w in wakes {
                     let _ = self.wake.send(w);

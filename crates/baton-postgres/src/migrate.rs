@@ -8,7 +8,10 @@ use crate::rows::db_err;
 use baton_store::StoreResult;
 use sqlx::{Connection, PgConnection};
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_routing.sql"),
+];
 
 /// First key of the advisory lock (the second is the schema's hash, so
 /// stores in different schemas of one database migrate independently).

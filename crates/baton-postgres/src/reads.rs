@@ -120,7 +120,9 @@ pub async fn user_by_session(c: &mut PgConnection, hash: &str, now: Timestamp) -
 /// A team with its members.
 pub async fn team(c: &mut PgConnection, ws: WorkspaceId, id: TeamId) -> R<Option<Team>> {
     let row = sqlx::query(
-        "SELECT id, workspace_id, name, created_at FROM teams WHERE id = $1 AND workspace_id = $2",
+        "SELECT t.id, t.workspace_id, t.name, t.created_at, \
+         ARRAY(SELECT m.user_id FROM team_members m WHERE m.team_id = t.id ORDER BY m.user_id) \
+         FROM teams t WHERE t.id = $1 AND t.workspace_id = $2",
     )
     .bind(id.0)
     .bind(ws.0)
@@ -129,12 +131,7 @@ pub async fn team(c: &mut PgConnection, ws: WorkspaceId, id: TeamId) -> R<Option
     .map_err(db_err)?;
     let Some(r) = row else { return Ok(None) };
     let mut team = team_row(&r)?;
-    let members = sqlx::query("SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id")
-        .bind(id.0)
-        .fetch_all(&mut *c)
-        .await
-        .map_err(db_err)?;
-    team.member_ids = rows::all(members, |r| rows::id(r, 0))?;
+    team.member_ids = get::<Vec<Uuid>>(&r, 4)?.into_iter().map(UserId).collect();
     Ok(Some(team))
 }
 

@@ -68,7 +68,8 @@ from_uuid!(
     ConversationId,
     MessageId,
     SessionId,
-    TokenId
+    TokenId,
+    RuleId
 );
 
 /// Read an id column.
@@ -116,19 +117,24 @@ pub const USER_COLS: &str =
 
 /// A user row.
 pub fn user(row: &PgRow) -> R<User> {
-    let email: &str = get(row, 2)?;
+    user_at(row, 0)
+}
+
+/// A user from the [`USER_COLS`] starting at column `at`.
+pub fn user_at(row: &PgRow, at: usize) -> R<User> {
+    let email: &str = get(row, at + 2)?;
     Ok(User {
-        id: id(row, 0)?,
-        workspace_id: id(row, 1)?,
+        id: id(row, at)?,
+        workspace_id: id(row, at + 1)?,
         email: Email::parse(email).map_err(corrupt)?,
-        name: get(row, 3)?,
-        handle: get(row, 4)?,
-        role: p(row, 5)?,
-        active: get(row, 6)?,
-        availability: p(row, 7)?,
-        max_open: get::<Option<i64>>(row, 8)?.map(|m| m as u32),
-        created_at: get(row, 9)?,
-        updated_at: get(row, 10)?,
+        name: get(row, at + 3)?,
+        handle: get(row, at + 4)?,
+        role: p(row, at + 5)?,
+        active: get(row, at + 6)?,
+        availability: p(row, at + 7)?,
+        max_open: get::<Option<i64>>(row, at + 8)?.map(|m| m as u32),
+        created_at: get(row, at + 9)?,
+        updated_at: get(row, at + 10)?,
     })
 }
 

@@ -126,7 +126,8 @@ pub async fn seed(
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        // The counter last, as in every write (see tx.rs on lock order).
+        // The counter last: the rows above are new, so nobody else can be
+        // waiting on them (see tx.rs on lock order).
         let row = sqlx::query(
             "WITH counter AS ( \
                UPDATE workspaces SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq \
@@ -162,6 +163,25 @@ pub async fn seed(
         last_wake = Some(wake);
         done += n;
     }
+    // Routing reads each user's open load from a counter: bring it up to
+    // date. Users' loads are locked after the workspace's counter (see tx.rs
+    // on lock order), here too.
+    let mut tx = conn.begin().await.map_err(db_err)?;
+    sqlx::query("SELECT 1 FROM workspaces WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(ws.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    sqlx::query(
+        "UPDATE users u SET open_count = (SELECT count(*) FROM conversations c \
+         WHERE c.workspace_id = u.workspace_id AND c.status = 'open' AND c.assignee_id = u.id)::integer \
+         WHERE u.workspace_id = $1",
+    )
+    .bind(ws.0)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
     // Fresh statistics, so the first list after a big fill is planned on the
     // view indexes rather than on guesses (autovacuum would get there later).
     sqlx::query("ANALYZE contacts, conversations, messages, events")

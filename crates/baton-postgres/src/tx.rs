@@ -10,54 +10,283 @@
 //!    key order) and workspace names (`workspace_by_name`); every use case
 //!    looks these up before it writes anything, and the lookup then sees
 //!    whatever a concurrent claimant committed;
-//! 2. the contact (`update_contact`, `conversation_for_inbound`);
-//! 3. its conversations (`update_contact` locks all of the contact's, in id
-//!    order; `conversation_for_update` / `conversation_for_inbound` lock one);
-//! 4. the workspace's event counter (`append_events`), held until commit.
+//! 2. the contact (`update_contact`);
+//! 3. the workspace's event counter row (`append_events`), held until commit;
+//! 4. conversations (`conversation_for_update`, `conversation_for_inbound`);
+//! 5. team rows, i.e. round-robin pointers (`team_candidates`, then
+//!    `set_round_robin_pointer`);
+//! 6. users, i.e. their open-conversation load (`adjust_user_load`,
+//!    `update_user`);
+//! 7. queue entries (`enqueue`, `dequeue`), each under its conversation's lock.
 //!
-//! A use case that broke this order (say, a lookup of contact handles after
-//! appending events) would not corrupt anything: PostgreSQL detects the
-//! deadlock and aborts one transaction, which surfaces as a database error.
+//! Steps 4 to 6 do not wait for an append: every method that locks a
+//! conversation, a team or a user row — and `routing_rules`, so rule edits
+//! renumber the list they read under the same lock — first takes the counter
+//! itself ([`PgTx::lock_counter`], a no-op once the job holds it). Those rows
+//! are therefore only ever locked by the workspace's one counter holder and
+//! never contended; the only waits are for names, a contact, and the counter,
+//! in that order. Routing needs this: the shared use cases append *before*
+//! they lock routing state — an inbound message appends `contact.created`,
+//! `conversation.created` and `message.created` before it locks the team and
+//! the picked user's load, and a queue drain runs after the command,
+//! membership or availability change that triggered it has appended, then
+//! locks waiting conversations. With the counter last, an inbound pick
+//! (counter, then the user's load) would deadlock with that user closing a
+//! conversation (load, then counter), and a drain (counter, then the waiting
+//! conversation) with the contact writing into it (conversation, then
+//! counter).
 //!
-//! The counter comes last because holding it serialises every writer of the
-//! workspace: taking it early would make the whole transaction single-file,
-//! and taking a row lock after it could deadlock with a command that holds
-//! that row and waits for the counter. Inbound messages append a contact's
-//! change *before* they look up the conversation, which is why changing a
-//! contact first locks the contact's conversations: by the time the counter is
-//! taken, every conversation the job may touch is already held.
+//! The price is that a workspace's writers run single file from their first
+//! conversation lock rather than from their first append; writers in
+//! different workspaces never wait on each other, and the steps before the
+//! counter (contact handles, new contacts) still overlap.
 //!
-//! Other writes lock only rows nobody else locks first (new rows, users,
-//! agents, team members), and foreign-key checks take KEY SHARE locks, which
-//! do not conflict with the `FOR NO KEY UPDATE` locks used here.
+//! Holding the counter from the first `append_events` to commit is also what
+//! makes a workspace's events commit in seq order: a reader that has seen seq
+//! N will never later find a seq below N appear. The team row lock in
+//! `team_candidates` (`FOR NO KEY UPDATE`) would keep two nodes off one
+//! round-robin pointer on its own; under the counter it never waits.
 //!
-//! Because the counter row stays locked from the first `append_events` to
-//! commit, a workspace's events commit in seq order: a reader that has seen
-//! seq N will never later find a seq below N appear.
+//! Other writes lock only rows nobody else locks first (new rows, agents, team
+//! members, rules under the counter), and foreign-key checks take KEY SHARE
+//! locks, which do not conflict with the `FOR NO KEY UPDATE` locks (and
+//! non-key updates) used here. A use case that broke the order would not
+//! corrupt anything: PostgreSQL detects the deadlock and aborts one
+//! transaction, which surfaces as a database error.
+//!
+//! # Fewer round trips under the counter
+//!
+//! Every job that changes a workspace's rows takes its counter before it
+//! commits, so while a job holds the counter nobody else can commit a change
+//! to that workspace. The job therefore:
+//!
+//! - numbers events itself (the counter was read with the lock) and writes
+//!   them at commit;
+//! - defers its writes to conversations, messages, loads and pointers to the
+//!   same statement at commit (`behind.rs`), writing them earlier only when a
+//!   query of its own would read or refer to them;
+//! - serves repeated reads of rows it read or wrote under the counter from
+//!   memory (`held.rs`), views included;
+//! - reuses the node's copy of the routing rules while
+//!   `workspaces.routing_version`, read with the lock, is unchanged.
+//!
+//! A message from a new contact, routed round robin, then takes seven
+//! statements besides BEGIN and COMMIT: four before the counter (channel,
+//! handle locks, contact lookup, contact insert) and three under it (the
+//! counter, the team's candidates, the write at commit).
 
+use crate::behind::{self, Events, Load, State};
+use crate::held::Held;
 use crate::reads;
+use crate::routing as rt;
 use crate::rows::{self, db_err, get, json};
 use async_trait::async_trait;
 use baton_core::directory::*;
+use baton_core::routing::pick::Candidate;
+use baton_core::routing::{BusinessHours, PickMode, RoutingRule};
 use baton_core::*;
 use baton_store::*;
 use sqlx::PgConnection;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
+
+/// The counter row of a workspace this job holds locked.
+struct Counter {
+    /// The last seq handed out (`None`: no such workspace).
+    seq: Option<i64>,
+    /// The workspace's business hours as stored (read with the lock).
+    hours: Option<serde_json::Value>,
+    /// The version of the workspace's rules (read with the lock).
+    rules_version: i64,
+}
+
+/// The routing rules a node read last, by workspace, with their version
+/// (`workspaces.routing_version`): shared by the node's jobs, which reuse
+/// them while the version they read under the counter is the same.
+pub type RulesCache = std::sync::Mutex<HashMap<WorkspaceId, (i64, Vec<RoutingRule>)>>;
 
 /// One job's view of the open write transaction.
 pub struct PgTx<'c> {
     /// The transaction's connection.
-    pub conn: &'c mut PgConnection,
+    conn: &'c mut PgConnection,
+    /// The node's rules cache.
+    rules: &'c RulesCache,
+    /// Workspaces whose rules this job changed.
+    rules_changed: HashSet<WorkspaceId>,
     /// The clock reading for this job.
-    pub now: Timestamp,
+    now: Timestamp,
     /// Events appended by this job: (workspace, last seq).
-    pub appended: Vec<(WorkspaceId, i64)>,
+    appended: Vec<(WorkspaceId, i64)>,
+    /// Workspaces whose counter row this job holds (see the module docs).
+    counters: HashMap<WorkspaceId, Counter>,
+    /// Events numbered but not yet written: written in one statement by
+    /// [`PgTx::finish`], since nobody else can number events meanwhile.
+    pending: Vec<(WorkspaceId, i64, NewEvent)>,
+    /// Deferred load changes (see `behind.rs`).
+    loads: HashMap<UserId, Load>,
+    /// Deferred round-robin pointers.
+    pointers: HashMap<TeamId, UserId>,
+    /// Rows read or written under the counter (see `held.rs`).
+    held: Held,
+    /// Conversations created by this job, not yet written (state in `held`).
+    new_convs: Vec<ConversationId>,
+    /// Messages created by this job, not yet written.
+    messages: Vec<(WorkspaceId, Message)>,
+    /// Conversations created by this job and never queued.
+    fresh_convs: HashSet<ConversationId>,
+    /// Contacts created by this job.
+    new_contacts: HashSet<ContactId>,
+    /// Incoming messages this job created, by contact (`None`: lost track).
+    incoming: Option<HashMap<ContactId, i64>>,
 }
 
 type R<T> = StoreResult<T>;
 
-impl PgTx<'_> {
+impl<'c> PgTx<'c> {
+    /// A job's view of the transaction open on `conn`.
+    pub fn new(conn: &'c mut PgConnection, now: Timestamp, rules: &'c RulesCache) -> Self {
+        PgTx {
+            conn,
+            rules,
+            rules_changed: HashSet::new(),
+            now,
+            appended: Vec::new(),
+            counters: HashMap::new(),
+            pending: Vec::new(),
+            loads: HashMap::new(),
+            pointers: HashMap::new(),
+            held: Held::default(),
+            new_convs: Vec::new(),
+            messages: Vec::new(),
+            fresh_convs: HashSet::new(),
+            new_contacts: HashSet::new(),
+            incoming: Some(HashMap::new()),
+        }
+    }
+
+    /// Write what the job deferred — its events (moving the counters and
+    /// queueing the NOTIFY for other nodes), conversations, loads, pointers —
+    /// in one statement per workspace with events; returns the wake-ups to
+    /// publish after commit.
+    pub async fn finish(&mut self, node: Uuid) -> R<Vec<Wakeup>> {
+        let mut wakes: Vec<Wakeup> = Vec::new();
+        for (ws, last) in self.appended.drain(..) {
+            match wakes.iter_mut().find(|w| w.workspace_id == ws) {
+                Some(w) => w.seq = w.seq.max(last),
+                None => wakes.push(Wakeup {
+                    workspace_id: ws,
+                    seq: last,
+                }),
+            }
+        }
+        let mut state = self.take_state();
+        let pending = std::mem::take(&mut self.pending);
+        if wakes.is_empty() && !state.is_empty() {
+            behind::write(self.conn, &state, None).await?;
+        }
+        for w in &wakes {
+            let events = Events {
+                wake: w,
+                events: pending
+                    .iter()
+                    .filter(|(ws, _, _)| *ws == w.workspace_id)
+                    .collect(),
+                node,
+            };
+            behind::write(self.conn, &state, Some(events)).await?;
+            state = State::default();
+        }
+        Ok(wakes)
+    }
+
+    /// The deferred writes other than events, taken out.
+    fn take_state(&mut self) -> State {
+        let new_ids = std::mem::take(&mut self.new_convs);
+        let new_convs = new_ids
+            .iter()
+            .filter_map(|id| self.held.convs.get(id).cloned())
+            .collect();
+        // A new conversation goes in as it is now, changes included.
+        let convs = std::mem::take(&mut self.held.dirty)
+            .into_iter()
+            .filter(|id| !new_ids.contains(id))
+            .filter_map(|id| self.held.convs.get(&id).cloned())
+            .collect();
+        State {
+            new_convs,
+            messages: std::mem::take(&mut self.messages),
+            convs,
+            loads: std::mem::take(&mut self.loads),
+            pointers: std::mem::take(&mut self.pointers),
+        }
+    }
+
+    /// Write the deferred writes other than events now, before a query that
+    /// may read those rows.
+    async fn flush(&mut self) -> R<()> {
+        let state = self.take_state();
+        if state.is_empty() {
+            return Ok(());
+        }
+        behind::write(self.conn, &state, None).await
+    }
+
+    /// A candidate as stored, with this job's deferred load changes.
+    fn with_load(&self, mut c: Candidate) -> Candidate {
+        if let Some(l) = self.loads.get(&c.user_id) {
+            c.open_count = l.apply(c.open_count);
+            c.last_assigned_at = l.stamp(c.last_assigned_at);
+        }
+        c
+    }
+
+    /// Take the workspace's counter row lock (step 3 of the lock order) unless
+    /// this job already holds it, reading the counter and business hours.
+    async fn lock_counter(&mut self, ws: WorkspaceId) -> R<()> {
+        if self.counters.contains_key(&ws) {
+            return Ok(());
+        }
+        // After a wait, the row read is the one the previous holder committed.
+        let row = sqlx::query(
+            "SELECT event_seq, business_hours, routing_version FROM workspaces WHERE id = $1 FOR NO KEY UPDATE",
+        )
+            .bind(ws.0)
+            .fetch_optional(&mut *self.conn)
+            .await
+            .map_err(db_err)?;
+        let counter = match row {
+            Some(r) => Counter {
+                seq: Some(get(&r, 0)?),
+                hours: get(&r, 1)?,
+                rules_version: get(&r, 2)?,
+            },
+            None => Counter {
+                seq: None,
+                hours: None,
+                rules_version: 0,
+            },
+        };
+        self.counters.insert(ws, counter);
+        Ok(())
+    }
+
+    /// About to change the workspace's rules: take the counter and, once per
+    /// job, bump the rules' version so every node reads them afresh.
+    async fn rules_changing(&mut self, ws: WorkspaceId) -> R<()> {
+        self.lock_counter(ws).await?;
+        if self.rules_changed.insert(ws) {
+            let q = sqlx::query("UPDATE workspaces SET routing_version = routing_version + 1 WHERE id = $1")
+                .bind(ws.0);
+            self.exec(q).await?;
+        }
+        Ok(())
+    }
+
+    /// Does this job hold the workspace's counter?
+    fn holds(&self, ws: WorkspaceId) -> bool {
+        self.counters.contains_key(&ws)
+    }
+
     async fn exec(
         &mut self,
         q: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
@@ -112,11 +341,28 @@ impl WriteTx for PgTx<'_> {
                 .bind(ws.id.0)
                 .bind(&ws.name)
                 .bind(ws.created_at);
-        self.exec(q).await.map(drop)
+        self.exec(q).await?;
+        // A new row nobody else sees yet: this job holds its counter.
+        self.counters.insert(
+            ws.id,
+            Counter {
+                seq: Some(0),
+                hours: None,
+                rules_version: 0,
+            },
+        );
+        Ok(())
     }
 
     async fn user(&mut self, ws: WorkspaceId, id: UserId) -> R<Option<User>> {
-        reads::user(self.conn, ws, id).await
+        if let Some(u) = self.held.users.get(&id).filter(|u| u.workspace_id == ws) {
+            return Ok(Some(u.clone()));
+        }
+        let found = reads::user(self.conn, ws, id).await?;
+        if let Some(u) = found.as_ref().filter(|_| self.holds(ws)) {
+            self.held.user(u);
+        }
+        Ok(found)
     }
 
     async fn email_taken(&mut self, email: &Email) -> R<bool> {
@@ -152,6 +398,7 @@ impl WriteTx for PgTx<'_> {
     }
 
     async fn update_user(&mut self, u: &User) -> R<()> {
+        self.lock_counter(u.workspace_id).await?;
         let q = sqlx::query(
             "UPDATE users SET name = $2, role = $3, active = $4, availability = $5, max_open = $6, \
              updated_at = $7 WHERE id = $1",
@@ -163,7 +410,9 @@ impl WriteTx for PgTx<'_> {
         .bind(u.availability.as_str())
         .bind(u.max_open.map(i64::from))
         .bind(u.updated_at);
-        self.exec(q).await.map(drop)
+        self.exec(q).await?;
+        self.held.user(u);
+        Ok(())
     }
 
     async fn active_owner_count(&mut self, ws: WorkspaceId) -> R<usize> {
@@ -216,7 +465,14 @@ impl WriteTx for PgTx<'_> {
     }
 
     async fn team(&mut self, ws: WorkspaceId, id: TeamId) -> R<Option<Team>> {
-        reads::team(self.conn, ws, id).await
+        if let Some(t) = self.held.teams.get(&id).filter(|t| t.workspace_id == ws) {
+            return Ok(Some(t.clone()));
+        }
+        let found = reads::team(self.conn, ws, id).await?;
+        if let Some(t) = found.as_ref().filter(|_| self.holds(ws)) {
+            self.held.team(t);
+        }
+        Ok(found)
     }
 
     async fn team_name_taken(&mut self, ws: WorkspaceId, name: &str) -> R<bool> {
@@ -245,6 +501,7 @@ impl WriteTx for PgTx<'_> {
         .bind(team.0)
         .bind(user.0)
         .bind(at);
+        self.held.teams.remove(&team);
         self.exec(q).await.map(|n| n == 1)
     }
 
@@ -252,11 +509,19 @@ impl WriteTx for PgTx<'_> {
         let q = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
             .bind(team.0)
             .bind(user.0);
+        self.held.teams.remove(&team);
         self.exec(q).await.map(|n| n == 1)
     }
 
     async fn agent(&mut self, ws: WorkspaceId, id: AgentId) -> R<Option<Agent>> {
-        reads::agent(self.conn, ws, id).await
+        if let Some(a) = self.held.agents.get(&id).filter(|a| a.workspace_id == ws) {
+            return Ok(Some(a.clone()));
+        }
+        let found = reads::agent(self.conn, ws, id).await?;
+        if let Some(a) = found.as_ref().filter(|_| self.holds(ws)) {
+            self.held.agent(a);
+        }
+        Ok(found)
     }
 
     async fn insert_agent(&mut self, a: &Agent) -> R<()> {
@@ -290,11 +555,27 @@ impl WriteTx for PgTx<'_> {
         .bind(a.handoff_mode.as_str())
         .bind(a.active)
         .bind(a.updated_at);
-        self.exec(q).await.map(drop)
+        self.exec(q).await?;
+        if self.holds(a.workspace_id) {
+            self.held.agent(a);
+        } else {
+            self.held.forget_agent(a.id);
+        }
+        Ok(())
     }
 
     async fn channel(&mut self, ws: WorkspaceId, id: ChannelId) -> R<Option<Channel>> {
-        reads::channel(self.conn, ws, id).await
+        // Channels never change once created (`WriteTx` has no update for
+        // them), so one read at any time stays exact; an update would have to
+        // refresh `held.channels` and hold them only under the counter.
+        if let Some(c) = self.held.channels.get(&id).filter(|c| c.workspace_id == ws) {
+            return Ok(Some(c.clone()));
+        }
+        let found = reads::channel(self.conn, ws, id).await?;
+        if let Some(c) = &found {
+            self.held.channels.insert(c.id, c.clone());
+        }
+        Ok(found)
     }
 
     async fn insert_channel(&mut self, c: &Channel) -> R<()> {
@@ -308,11 +589,20 @@ impl WriteTx for PgTx<'_> {
         .bind(&c.name)
         .bind(c.autopilot_agent_id.map(|a| a.0))
         .bind(c.created_at);
-        self.exec(q).await.map(drop)
+        self.exec(q).await?;
+        self.held.channels.insert(c.id, c.clone());
+        Ok(())
     }
 
     async fn contact(&mut self, ws: WorkspaceId, id: ContactId) -> R<Option<Contact>> {
-        reads::contact(self.conn, ws, id).await
+        if let Some(c) = self.held.contacts.get(&id).filter(|c| c.workspace_id == ws) {
+            return Ok(Some(c.clone()));
+        }
+        let found = reads::contact(self.conn, ws, id).await?;
+        if let Some(c) = found.as_ref().filter(|_| self.holds(ws)) {
+            self.held.contact(c);
+        }
+        Ok(found)
     }
 
     async fn contacts_by_handles(&mut self, ws: WorkspaceId, input: &ContactInput) -> R<Vec<Contact>> {
@@ -372,12 +662,14 @@ impl WriteTx for PgTx<'_> {
         .bind(json(&c.attributes))
         .bind(c.created_at)
         .bind(c.updated_at);
-        self.exec(q).await.map(drop)
+        self.exec(q).await?;
+        self.new_contacts.insert(c.id);
+        self.held.contact(c);
+        Ok(())
     }
 
     async fn update_contact(&mut self, c: &Contact) -> R<()> {
-        // Lock order (see the module docs): the contact, then its
-        // conversations, before anything appends to the workspace's log.
+        // Step 2 of the lock order; the append that follows takes the counter.
         let q = sqlx::query(
             "UPDATE contacts SET name = $2, email = $3, phone = $4, external_id = $5, tags = $6, attributes = $7, \
              updated_at = $8 WHERE id = $1",
@@ -391,10 +683,9 @@ impl WriteTx for PgTx<'_> {
         .bind(json(&c.attributes))
         .bind(c.updated_at);
         self.exec(q).await?;
-        let q =
-            sqlx::query("SELECT id FROM conversations WHERE contact_id = $1 ORDER BY id FOR NO KEY UPDATE")
-                .bind(c.id.0);
-        self.exec(q).await.map(drop)
+        // Locked by the update until commit: exact from here on.
+        self.held.contact(c);
+        Ok(())
     }
 
     async fn conversation_for_update(
@@ -402,11 +693,15 @@ impl WriteTx for PgTx<'_> {
         ws: WorkspaceId,
         id: ConversationId,
     ) -> R<Option<Conversation>> {
+        self.lock_counter(ws).await?;
+        if let Some(c) = self.held.convs.get(&id).filter(|c| c.workspace_id == ws) {
+            return Ok(Some(c.clone()));
+        }
         let sql = format!(
             "SELECT {} FROM conversations c WHERE c.id = $1 AND c.workspace_id = $2 FOR NO KEY UPDATE",
             rows::CONV_COLS
         );
-        sqlx::query(&sql)
+        let found = sqlx::query(&sql)
             .bind(id.0)
             .bind(ws.0)
             .fetch_optional(&mut *self.conn)
@@ -414,7 +709,11 @@ impl WriteTx for PgTx<'_> {
             .map_err(db_err)?
             .as_ref()
             .map(rows::conversation)
-            .transpose()
+            .transpose()?;
+        if let Some(c) = &found {
+            self.held.conv(c);
+        }
+        Ok(found)
     }
 
     async fn conversation_for_inbound(
@@ -423,19 +722,23 @@ impl WriteTx for PgTx<'_> {
         channel: ChannelId,
         contact: ContactId,
     ) -> R<Option<Conversation>> {
-        // Lock the contact first: two messages from one contact then take
-        // turns, and the second (in a new statement, so a new snapshot) sees
-        // the conversation the first created instead of creating another.
-        let q = sqlx::query("SELECT 1 FROM contacts WHERE id = $1 AND workspace_id = $2 FOR NO KEY UPDATE")
-            .bind(contact.0)
-            .bind(ws.0);
-        self.exec(q).await?;
+        // Under the counter, taken in an earlier statement: two messages from
+        // one contact take turns, and the second (in a new statement, so a
+        // new snapshot) sees the conversation the first created instead of
+        // creating another. Conversations are only created under it.
+        self.lock_counter(ws).await?;
+        if self.new_contacts.contains(&contact) && !self.held.convs.values().any(|c| c.contact_id == contact)
+        {
+            // Created by this job, which has not given it a conversation.
+            return Ok(None);
+        }
+        self.flush().await?;
         let sql = format!(
             "SELECT {} FROM conversations c WHERE c.contact_id = $1 AND c.channel_id = $2 AND c.workspace_id = $3 \
              ORDER BY (c.status = 'closed'), c.last_activity_at DESC, c.id DESC LIMIT 1 FOR NO KEY UPDATE",
             rows::CONV_COLS
         );
-        sqlx::query(&sql)
+        let found = sqlx::query(&sql)
             .bind(contact.0)
             .bind(channel.0)
             .bind(ws.0)
@@ -444,38 +747,39 @@ impl WriteTx for PgTx<'_> {
             .map_err(db_err)?
             .as_ref()
             .map(rows::conversation)
-            .transpose()
+            .transpose()?;
+        if let Some(c) = &found {
+            self.held.conv(c);
+        }
+        Ok(found)
     }
 
     async fn insert_conversation(&mut self, c: &Conversation) -> R<()> {
-        let q = bind_conv(
-            sqlx::query(
-                "INSERT INTO conversations (id, workspace_id, channel_id, contact_id, status, snoozed_until, \
-                 priority, tags, assignee_id, agent_id, session_id, session_agent_id, session_started_at, team_id, \
-                 ai_handoff_at, created_at, updated_at, last_activity_at, last_incoming_at, preview, version) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-                 $20, $21)",
-            ),
-            c,
-        );
-        self.exec(q).await.map(drop)
+        // Written with the job's other deferred writes (`finish`), or
+        // before a query that reads or refers to it.
+        self.lock_counter(c.workspace_id).await?;
+        self.held.conv(c);
+        self.fresh_convs.insert(c.id);
+        self.new_convs.push(c.id);
+        Ok(())
     }
 
     async fn update_conversation(&mut self, c: &Conversation) -> R<()> {
-        let q = bind_conv(
-            sqlx::query(
-                "UPDATE conversations SET workspace_id = $2, channel_id = $3, contact_id = $4, status = $5, \
-                 snoozed_until = $6, priority = $7, tags = $8, assignee_id = $9, agent_id = $10, session_id = $11, \
-                 session_agent_id = $12, session_started_at = $13, team_id = $14, ai_handoff_at = $15, \
-                 created_at = $16, updated_at = $17, last_activity_at = $18, last_incoming_at = $19, preview = $20, \
-                 version = $21 WHERE id = $1",
-            ),
-            c,
-        );
-        self.exec(q).await.map(drop)
+        // Written at commit (`finish`) or before a query that reads
+        // conversation rows; until then the job's own reads are served from
+        // `held`, and nobody else can lock the row (see the module docs).
+        self.lock_counter(c.workspace_id).await?;
+        self.held.conv(c);
+        if !self.held.dirty.contains(&c.id) {
+            self.held.dirty.push(c.id);
+        }
+        Ok(())
     }
 
     async fn read_state(&mut self, user: UserId, conv: ConversationId) -> R<ReadState> {
+        if let Some(r) = self.held.read_states.get(&(conv, user)) {
+            return Ok(*r);
+        }
         let row = sqlx::query(
             "SELECT read_at, marked_unread FROM read_states WHERE user_id = $1 AND conversation_id = $2",
         )
@@ -484,35 +788,39 @@ impl WriteTx for PgTx<'_> {
         .fetch_optional(&mut *self.conn)
         .await
         .map_err(db_err)?;
-        match row {
-            Some(r) => Ok(ReadState {
+        let state = match row {
+            Some(r) => ReadState {
                 read_at: get(&r, 0)?,
                 marked_unread: get(&r, 1)?,
-            }),
-            None => Ok(ReadState::default()),
+            },
+            None => ReadState::default(),
+        };
+        // Read states change only under their conversation's lock: exact
+        // while this job holds the conversation.
+        if self.held.convs.contains_key(&conv) {
+            self.held.read_state(conv, user, state);
         }
+        Ok(state)
     }
 
     async fn apply_effect(&mut self, ws: WorkspaceId, conv: ConversationId, effect: &Effect) -> R<()> {
         match effect {
             Effect::InsertMessage(m) => {
-                let q = sqlx::query(
-                    "INSERT INTO messages (id, workspace_id, conversation_id, kind, body, author, agent_session_id, \
-                     channel_id, mentions, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(m.id.0)
-                .bind(ws.0)
-                .bind(m.conversation_id.0)
-                .bind(m.kind.as_str())
-                .bind(&m.body)
-                .bind(json(&m.author))
-                .bind(m.agent_session_id.map(|s| s.0))
-                .bind(m.channel_id.0)
-                .bind(json(&m.mentions))
-                .bind(m.created_at);
-                self.exec(q).await.map(drop)
+                // Written with the job's other deferred writes (`finish`).
+                if m.kind == MessageKind::Incoming {
+                    let contact = self.held.convs.get(&m.conversation_id).map(|c| c.contact_id);
+                    match (contact, self.incoming.as_mut()) {
+                        (Some(c), Some(by)) => *by.entry(c).or_default() += 1,
+                        _ => self.incoming = None,
+                    }
+                }
+                self.messages.push((ws, m.clone()));
+                Ok(())
             }
             Effect::StartSession { session, .. } => {
+                if self.new_convs.contains(&conv) {
+                    self.flush().await?;
+                }
                 let q = sqlx::query(
                     "INSERT INTO agent_sessions (id, conversation_id, agent_id, started_at) VALUES ($1, $2, $3, $4)",
                 )
@@ -539,6 +847,7 @@ impl WriteTx for PgTx<'_> {
                 }
             }
             Effect::SetReadState { user_id, state } => {
+                self.held.read_state(conv, *user_id, *state);
                 let q = sqlx::query(
                     "INSERT INTO read_states (user_id, conversation_id, read_at, marked_unread) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (user_id, conversation_id) DO UPDATE SET read_at = excluded.read_at, \
@@ -568,64 +877,20 @@ impl WriteTx for PgTx<'_> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        let n = events.len() as i64;
-        // One round trip: bump the counter (locking the workspace row until
-        // commit, see the module docs) and insert the events numbered below it.
-        let mut kinds = Vec::with_capacity(events.len());
-        let mut convs: Vec<Option<Uuid>> = Vec::with_capacity(events.len());
-        let mut actors = Vec::with_capacity(events.len());
-        let mut ats = Vec::with_capacity(events.len());
-        let mut befores = Vec::with_capacity(events.len());
-        let mut afters = Vec::with_capacity(events.len());
-        let mut reasons: Vec<Option<&str>> = Vec::with_capacity(events.len());
-        let mut datas = Vec::with_capacity(events.len());
-        for e in events {
-            kinds.push(e.kind.as_str());
-            convs.push(e.conversation_id.map(|c| c.0));
-            actors.push(to_json(&e.actor)?);
-            ats.push(e.at);
-            befores.push(e.before.clone());
-            afters.push(e.after.clone());
-            reasons.push(e.reason.as_deref());
-            datas.push(e.data.clone());
-        }
-        let row = sqlx::query(
-            "WITH counter AS ( \
-               UPDATE workspaces SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq \
-             ), ins AS ( \
-               INSERT INTO events (workspace_id, seq, kind, conversation_id, actor, at, before, after, reason, data) \
-               SELECT $1, counter.event_seq - $2 + e.ord, e.kind, e.conv, e.actor, e.at, e.before, e.after, \
-                      e.reason, e.data \
-               FROM counter, UNNEST($3::text[], $4::uuid[], $5::jsonb[], $6::timestamptz[], $7::jsonb[], \
-                                    $8::jsonb[], $9::text[], $10::jsonb[]) \
-                    WITH ORDINALITY AS e(kind, conv, actor, at, before, after, reason, data, ord) \
-               RETURNING 1 \
-             ) \
-             SELECT (SELECT event_seq FROM counter), (SELECT count(*) FROM ins)",
-        )
-        .bind(ws.0)
-        .bind(n)
-        .bind(&kinds)
-        .bind(&convs)
-        .bind(&actors)
-        .bind(&ats)
-        .bind(&befores)
-        .bind(&afters)
-        .bind(&reasons)
-        .bind(&datas)
-        .fetch_one(&mut *self.conn)
-        .await
-        .map_err(db_err)?;
-        let last: Option<i64> = get(&row, 0)?;
-        let inserted: i64 = get(&row, 1)?;
-        let Some(last) = last.filter(|_| inserted == n) else {
+        // The counter row stays locked until commit (see the module docs), so
+        // the seqs are this job's to hand out now; the rows are written in one
+        // statement just before commit (`finish`).
+        self.lock_counter(ws).await?;
+        let Some(last) = self.counters.get_mut(&ws).and_then(|c| c.seq.as_mut()) else {
             return Err(StoreError::Database(format!(
                 "no workspace {ws} to append events to"
             )));
         };
-        let first = last - n + 1;
+        let first = *last + 1;
+        *last += events.len() as i64;
+        let last = *last;
         self.appended.push((ws, last));
-        Ok(events
+        let out: Vec<Event> = events
             .iter()
             .enumerate()
             .map(|(i, e)| Event {
@@ -633,7 +898,166 @@ impl WriteTx for PgTx<'_> {
                 workspace_id: ws,
                 event: e.clone(),
             })
-            .collect())
+            .collect();
+        self.pending
+            .extend(out.iter().map(|e| (ws, e.seq, e.event.clone())));
+        Ok(out)
+    }
+
+    async fn routing_rules(&mut self, ws: WorkspaceId) -> R<Vec<RoutingRule>> {
+        // Under the counter: a rule edit renumbers the list it read here, and
+        // routing reads the rules it applies after the last edit committed.
+        self.lock_counter(ws).await?;
+        let version = self.counters.get(&ws).map_or(0, |c| c.rules_version);
+        let mine = self.rules_changed.contains(&ws);
+        if !mine
+            && let Some((v, rules)) = self.rules.lock().ok().as_ref().and_then(|m| m.get(&ws))
+            && *v == version
+        {
+            return Ok(rules.clone());
+        }
+        let rules = rt::rules(self.conn, ws).await?;
+        if !mine && let Ok(mut m) = self.rules.lock() {
+            m.insert(ws, (version, rules.clone()));
+        }
+        Ok(rules)
+    }
+
+    async fn insert_rule(&mut self, rule: &RoutingRule) -> R<()> {
+        self.rules_changing(rule.workspace_id).await?;
+        rt::upsert_rule(self.conn, rule).await
+    }
+
+    async fn update_rule(&mut self, rule: &RoutingRule) -> R<()> {
+        self.rules_changing(rule.workspace_id).await?;
+        rt::upsert_rule(self.conn, rule).await
+    }
+
+    async fn delete_rule(&mut self, ws: WorkspaceId, id: RuleId) -> R<bool> {
+        self.rules_changing(ws).await?;
+        rt::delete_rule(self.conn, ws, id).await
+    }
+
+    async fn user_candidate(&mut self, ws: WorkspaceId, id: UserId) -> R<Option<Candidate>> {
+        Ok(rt::user_candidate(self.conn, ws, id)
+            .await?
+            .map(|c| self.with_load(c)))
+    }
+
+    async fn team_candidates(
+        &mut self,
+        ws: WorkspaceId,
+        team: TeamId,
+    ) -> R<Option<(Vec<Candidate>, Option<UserId>)>> {
+        self.lock_counter(ws).await?;
+        let Some(found) = rt::team_candidates(self.conn, ws, team).await? else {
+            return Ok(None);
+        };
+        // Read under the counter: the members and the team stay as read.
+        self.held.team(&found.team);
+        for u in &found.users {
+            self.held.user(u);
+        }
+        let pointer = self.pointers.get(&team).copied().or(found.pointer);
+        let members = found.candidates.into_iter().map(|c| self.with_load(c)).collect();
+        Ok(Some((members, pointer)))
+    }
+
+    async fn set_round_robin_pointer(&mut self, team: TeamId, user: UserId) -> R<()> {
+        // The team row is locked by `team_candidates` in this job; written at
+        // commit (`finish`), and candidates read meanwhile include it.
+        self.pointers.insert(team, user);
+        Ok(())
+    }
+
+    async fn adjust_user_load(&mut self, user: UserId, delta: i64, assigned_at: Option<Timestamp>) -> R<()> {
+        // Loads change after the conversation whose assignment moved was
+        // locked, so the job holds its workspace's counter already; a job
+        // that somehow does not takes it now, found through the user.
+        if self.counters.is_empty() {
+            let row = sqlx::query("SELECT workspace_id FROM users WHERE id = $1")
+                .bind(user.0)
+                .fetch_optional(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+            if let Some(r) = row {
+                self.lock_counter(rows::id(&r, 0)?).await?;
+            }
+        }
+        // Written at commit (`finish`); candidates read meanwhile include it.
+        self.loads.entry(user).or_default().push(delta, assigned_at);
+        Ok(())
+    }
+
+    async fn enqueue(
+        &mut self,
+        ws: WorkspaceId,
+        conv: ConversationId,
+        team: TeamId,
+        mode: PickMode,
+        at: Timestamp,
+    ) -> R<()> {
+        self.lock_counter(ws).await?;
+        self.fresh_convs.remove(&conv);
+        if self.new_convs.contains(&conv) {
+            self.flush().await?;
+        }
+        rt::enqueue(self.conn, ws, conv, team, mode, at).await
+    }
+
+    async fn dequeue(&mut self, conv: ConversationId) -> R<bool> {
+        // A conversation created by this job was never queued unless it
+        // queued it itself (nobody else can see it to queue it).
+        if self.fresh_convs.contains(&conv) {
+            return Ok(false);
+        }
+        rt::dequeue(self.conn, conv).await
+    }
+
+    async fn queued(&mut self, team: TeamId, limit: u32) -> R<Vec<(ConversationId, PickMode)>> {
+        rt::queued(self.conn, team, limit).await
+    }
+
+    async fn user_team_ids(&mut self, user: UserId) -> R<Vec<TeamId>> {
+        rt::user_teams(self.conn, user).await
+    }
+
+    async fn business_hours(&mut self, ws: WorkspaceId) -> R<Option<BusinessHours>> {
+        // Read with the counter lock, which also guards them from change.
+        match self.counters.get(&ws) {
+            Some(c) => Ok(c.hours.clone().and_then(|v| serde_json::from_value(v).ok())),
+            None => rt::business_hours(self.conn, ws).await,
+        }
+    }
+
+    async fn set_business_hours(&mut self, ws: WorkspaceId, hours: Option<&BusinessHours>) -> R<()> {
+        // This updates the counter's own row.
+        self.lock_counter(ws).await?;
+        rt::set_business_hours(self.conn, ws, hours).await?;
+        if let Some(c) = self.counters.get_mut(&ws) {
+            c.hours = hours.map(to_json).transpose()?;
+        }
+        Ok(())
+    }
+
+    async fn contact_incoming_count(&mut self, contact: ContactId) -> R<i64> {
+        let Some(by) = &self.incoming else {
+            self.flush().await?;
+            return rt::contact_incoming_count(self.conn, contact).await;
+        };
+        let mine = by.get(&contact).copied().unwrap_or(0);
+        // A contact this job created has written only what this job wrote.
+        if self.new_contacts.contains(&contact) {
+            return Ok(mine);
+        }
+        // Stored ones, and this job's, written or not yet.
+        let unwritten = self
+            .messages
+            .iter()
+            .filter(|(_, m)| m.kind == MessageKind::Incoming)
+            .filter(|(_, m)| self.held.convs.get(&m.conversation_id).map(|c| c.contact_id) == Some(contact))
+            .count() as i64;
+        Ok(rt::contact_incoming_count(self.conn, contact).await? + unwritten)
     }
 
     async fn conversation_view(
@@ -642,6 +1066,16 @@ impl WriteTx for PgTx<'_> {
         viewer: Option<UserId>,
         id: ConversationId,
     ) -> R<Option<ConversationView>> {
+        let Some(c) = self.held.convs.get(&id).filter(|c| c.workspace_id == ws).cloned() else {
+            return reads::conversation_view(self.conn, ws, viewer, id).await;
+        };
+        if let Some(v) = self.held.view(viewer, &c) {
+            return Ok(Some(v));
+        }
+        if let Some(v) = self.held.load_view(self.conn, viewer, &c).await? {
+            return Ok(Some(v));
+        }
+        self.flush().await?;
         reads::conversation_view(self.conn, ws, viewer, id).await
     }
 }
@@ -659,32 +1093,4 @@ fn lock_key(parts: &[&[u8]]) -> i64 {
 
 fn to_json<T: serde::Serialize>(v: &T) -> R<serde_json::Value> {
     serde_json::to_value(v).map_err(|e| StoreError::Database(format!("cannot encode JSON: {e}")))
-}
-
-fn bind_conv<'q>(
-    q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    c: &'q Conversation,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    let session = c.agent_session.as_ref();
-    q.bind(c.id.0)
-        .bind(c.workspace_id.0)
-        .bind(c.channel_id.0)
-        .bind(c.contact_id.0)
-        .bind(c.status.as_str())
-        .bind(c.snoozed_until)
-        .bind(c.priority.as_str())
-        .bind(json(&c.tags))
-        .bind(c.assignee_id.map(|x| x.0))
-        .bind(c.agent_id.map(|x| x.0))
-        .bind(session.map(|s| s.id.0))
-        .bind(session.map(|s| s.agent_id.0))
-        .bind(session.map(|s| s.started_at))
-        .bind(c.team_id.map(|x| x.0))
-        .bind(c.ai_handoff_at)
-        .bind(c.created_at)
-        .bind(c.updated_at)
-        .bind(c.last_activity_at)
-        .bind(c.last_incoming_at)
-        .bind(c.last_message_preview.as_deref())
-        .bind(c.version)
 }
