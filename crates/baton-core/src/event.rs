@@ -30,6 +30,9 @@ pub enum EventKind {
     /// A user left a team.
     #[serde(rename = "team.member_removed")]
     TeamMemberRemoved,
+    /// A team's settings changed.
+    #[serde(rename = "team.updated")]
+    TeamUpdated,
     /// An AI agent was configured.
     #[serde(rename = "agent.created")]
     AgentCreated,
@@ -113,6 +116,7 @@ impl EventKind {
             TeamCreated => "team.created",
             TeamMemberAdded => "team.member_added",
             TeamMemberRemoved => "team.member_removed",
+            TeamUpdated => "team.updated",
             AgentCreated => "agent.created",
             AgentUpdated => "agent.updated",
             ChannelCreated => "channel.created",

@@ -144,6 +144,9 @@ fn to_json<T: serde::Serialize>(v: &T) -> R<Value> {
 /// whether read or not; each touches rows only this job may lock.
 pub async fn write(conn: &mut PgConnection, state: &State, events: Option<Events<'_>>) -> R<()> {
     let convs = Value::Array(state.convs.iter().map(conv_json).collect());
+    // The ids again as an array, for the row lookups: the planner guesses a
+    // set-returning function's size and would scan the table to join it.
+    let conv_ids: Vec<Uuid> = state.convs.iter().map(|c| c.id.0).collect();
     let new_convs = Value::Array(state.new_convs.iter().map(conv_json).collect());
     let messages = Value::Array(
         state
@@ -203,15 +206,16 @@ pub async fn write(conn: &mut PgConnection, state: &State, events: Option<Events
              session_started_at = d.session_started_at, team_id = d.team_id, ai_handoff_at = d.ai_handoff_at, \
              created_at = d.created_at, updated_at = d.updated_at, last_activity_at = d.last_activity_at, \
              last_incoming_at = d.last_incoming_at, preview = d.preview, version = d.version \
-           FROM jsonb_populate_recordset(NULL::conversations, $1) AS d WHERE c.id = d.id RETURNING 1 \
+           FROM jsonb_populate_recordset(NULL::conversations, $1) AS d \
+           WHERE c.id = ANY($23::uuid[]) AND c.id = d.id RETURNING 1 \
          ), load AS ( \
            UPDATE users u SET open_count = GREATEST(u.open_count + d.add, d.floor), \
              last_assigned_at = COALESCE(d.at, u.last_assigned_at) \
            FROM UNNEST($2::uuid[], $3::bigint[], $4::bigint[], $5::timestamptz[]) AS d(id, add, floor, at) \
-           WHERE u.id = d.id RETURNING 1 \
+           WHERE u.id = ANY($2::uuid[]) AND u.id = d.id RETURNING 1 \
          ), ptr AS ( \
            UPDATE teams t SET rr_last_user_id = d.u FROM UNNEST($6::uuid[], $7::uuid[]) AS d(t, u) \
-           WHERE t.id = d.t RETURNING 1 \
+           WHERE t.id = ANY($6::uuid[]) AND t.id = d.t RETURNING 1 \
          ), counter AS ( \
            UPDATE workspaces SET event_seq = $9 WHERE id = $8 RETURNING 1 \
          ), ins AS ( \
@@ -250,6 +254,7 @@ pub async fn write(conn: &mut PgConnection, state: &State, events: Option<Events
         .bind(payload)
         .bind(&new_convs)
         .bind(&messages)
+        .bind(&conv_ids)
         .fetch_one(&mut *conn)
         .await
         .map_err(db_err)?;

@@ -11,6 +11,7 @@ mod reads;
 mod routing;
 mod rows;
 mod seed;
+mod timers;
 mod tx;
 mod views;
 

@@ -80,10 +80,11 @@ use crate::held::Held;
 use crate::reads;
 use crate::routing as rt;
 use crate::rows::{self, db_err, get, json};
+use crate::timers as tm;
 use async_trait::async_trait;
 use baton_core::directory::*;
 use baton_core::routing::pick::Candidate;
-use baton_core::routing::{BusinessHours, PickMode, RoutingRule};
+use baton_core::routing::{BusinessHours, PickMode, RoutingRule, TeamSettings};
 use baton_core::*;
 use baton_store::*;
 use sqlx::PgConnection;
@@ -636,7 +637,12 @@ impl WriteTx for PgTx<'_> {
             let q = sqlx::query("SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k").bind(&keys);
             self.exec(q).await?;
         }
+        // Planned afresh each time (not a cached generic plan): with the
+        // absent handles' NULLs folded away it is one unique-index lookup per
+        // handle, while a generic plan made when the table was small can keep
+        // scanning every contact of the workspace as the table grows.
         let found = sqlx::query(&sql)
+            .persistent(false)
             .bind(ws.0)
             .bind(input.external_id.as_deref())
             .bind(input.email.as_ref().map(|e| e.as_str()))
@@ -1038,6 +1044,51 @@ impl WriteTx for PgTx<'_> {
             c.hours = hours.map(to_json).transpose()?;
         }
         Ok(())
+    }
+
+    // Timer rows: written after any deferred rows of this job are flushed, so
+    // a conversation created earlier in the job is there to update.
+    async fn team_settings(&mut self, ws: WorkspaceId, team: TeamId) -> R<Option<TeamSettings>> {
+        tm::team_settings(self.conn, ws, team).await
+    }
+
+    async fn set_team_settings(&mut self, team: TeamId, settings: &TeamSettings) -> R<()> {
+        tm::set_team_settings(self.conn, team, settings).await
+    }
+
+    async fn teams_with_reply_timeouts(&mut self) -> R<Vec<(WorkspaceId, TeamId, TeamSettings)>> {
+        tm::teams_with_reply_timeouts(self.conn).await
+    }
+
+    async fn note_assignment(&mut self, conv: ConversationId, at: Option<Timestamp>) -> R<()> {
+        self.flush().await?;
+        tm::note_assignment(self.conn, conv, at).await
+    }
+
+    async fn note_reply(&mut self, conv: ConversationId, at: Timestamp) -> R<()> {
+        self.flush().await?;
+        tm::note_reply(self.conn, conv, at).await
+    }
+
+    async fn overdue_replies(
+        &mut self,
+        ws: WorkspaceId,
+        team: TeamId,
+        cutoff: Timestamp,
+        limit: u32,
+    ) -> R<Vec<ConversationId>> {
+        self.flush().await?;
+        tm::overdue_replies(self.conn, ws, team, cutoff, limit).await
+    }
+
+    async fn open_assigned_in_team(
+        &mut self,
+        ws: WorkspaceId,
+        user: UserId,
+        team: TeamId,
+    ) -> R<Vec<ConversationId>> {
+        self.flush().await?;
+        tm::open_assigned_in_team(self.conn, ws, user, team).await
     }
 
     async fn contact_incoming_count(&mut self, contact: ContactId) -> R<i64> {

@@ -72,6 +72,11 @@ impl Application {
         let listener = TcpListener::bind(&config.listen).await?;
         let addr = listener.local_addr()?;
         let (shutdown, stopping) = watch::channel(false);
+        tokio::spawn(crate::workers::timers::run(
+            store.clone(),
+            clock.clone(),
+            stopping.clone(),
+        ));
         let state = AppState::new(config, store, clock, stopping);
         Ok(Self {
             listener,

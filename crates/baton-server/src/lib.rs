@@ -22,5 +22,6 @@ pub mod openapi;
 pub mod routes;
 pub mod state;
 pub mod web;
+pub mod workers;
 
 pub use app::{Application, ServerConfig};

@@ -7,6 +7,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_routing.sql"),
+    include_str!("../migrations/0003_timers.sql"),
 ];
 
 /// Bring the schema up to date, each step in its own transaction.

@@ -3,7 +3,7 @@
 
 use crate::rows::{self, db_err, json, ts, ts_opt};
 use baton_core::routing::pick::Candidate;
-use baton_core::routing::{BusinessHours, PickMode, RoutingRule};
+use baton_core::routing::{BusinessHours, PickMode, RoutingRule, TeamSettings};
 use baton_core::*;
 use baton_store::StoreResult;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -222,5 +222,107 @@ pub fn contact_incoming_count(conn: &Connection, contact: ContactId) -> R<i64> {
          WHERE c.contact_id = ?1 AND m.kind = 'incoming'",
     )
     .and_then(|mut s| s.query_row([contact.to_string()], |r| r.get(0)))
+    .map_err(db_err)
+}
+
+/// A team's settings.
+pub fn team_settings(conn: &Connection, ws: WorkspaceId, team: TeamId) -> R<Option<TeamSettings>> {
+    let raw: Option<String> = conn
+        .prepare_cached("SELECT settings FROM teams WHERE id = ?1 AND workspace_id = ?2")
+        .and_then(|mut s| {
+            s.query_row(params![team.to_string(), ws.to_string()], |r| r.get(0))
+                .optional()
+        })
+        .map_err(db_err)?;
+    Ok(raw.map(|s| serde_json::from_str(&s).unwrap_or_default()))
+}
+
+/// Store a team's settings.
+pub fn set_team_settings(conn: &Connection, team: TeamId, settings: &TeamSettings) -> R<()> {
+    conn.prepare_cached("UPDATE teams SET settings = ?2 WHERE id = ?1")
+        .and_then(|mut s| s.execute(params![team.to_string(), json(settings)]))
+        .map(drop)
+        .map_err(db_err)
+}
+
+/// Teams with a reply timeout.
+pub fn teams_with_reply_timeouts(conn: &Connection) -> R<Vec<(WorkspaceId, TeamId, TeamSettings)>> {
+    conn.prepare_cached(
+        "SELECT workspace_id, id, settings FROM teams \
+         WHERE json_extract(settings, '$.reply_timeout_minutes') IS NOT NULL",
+    )
+    .and_then(|mut s| {
+        s.query_map([], |r| {
+            let settings: String = r.get(2)?;
+            Ok((
+                rows::p(r, 0)?,
+                rows::p(r, 1)?,
+                serde_json::from_str(&settings).unwrap_or_default(),
+            ))
+        })?
+        .collect()
+    })
+    .map_err(db_err)
+}
+
+/// Record the assignment time.
+pub fn note_assignment(conn: &Connection, conv: ConversationId, at: Option<Timestamp>) -> R<()> {
+    conn.prepare_cached("UPDATE conversations SET assigned_at = ?2 WHERE id = ?1")
+        .and_then(|mut s| s.execute(params![conv.to_string(), ts_opt(at)]))
+        .map(drop)
+        .map_err(db_err)
+}
+
+/// Record a person's reply.
+pub fn note_reply(conn: &Connection, conv: ConversationId, at: Timestamp) -> R<()> {
+    conn.prepare_cached("UPDATE conversations SET last_reply_at = ?2 WHERE id = ?1")
+        .and_then(|mut s| s.execute(params![conv.to_string(), ts(at)]))
+        .map(drop)
+        .map_err(db_err)
+}
+
+/// Conversations of the team owing a reply since before `cutoff`.
+pub fn overdue_replies(
+    conn: &Connection,
+    ws: WorkspaceId,
+    team: TeamId,
+    cutoff: Timestamp,
+    limit: u32,
+) -> R<Vec<ConversationId>> {
+    conn.prepare_cached(
+        "SELECT id FROM ( \
+           SELECT id, last_reply_at, max(COALESCE(assigned_at, 0), COALESCE(last_incoming_at, 0)) AS since \
+           FROM conversations WHERE workspace_id = ?1 AND status = 'open' AND team_id = ?2 \
+             AND assignee_id IS NOT NULL) \
+         WHERE since > 0 AND since < ?3 AND (last_reply_at IS NULL OR last_reply_at < since) \
+         ORDER BY since, id LIMIT ?4",
+    )
+    .and_then(|mut s| {
+        s.query_map(
+            params![ws.to_string(), team.to_string(), ts(cutoff), limit],
+            |r| rows::p(r, 0),
+        )?
+        .collect()
+    })
+    .map_err(db_err)
+}
+
+/// Open conversations of the team assigned to the user.
+pub fn open_assigned_in_team(
+    conn: &Connection,
+    ws: WorkspaceId,
+    user: UserId,
+    team: TeamId,
+) -> R<Vec<ConversationId>> {
+    conn.prepare_cached(
+        "SELECT id FROM conversations WHERE workspace_id = ?1 AND status = 'open' AND assignee_id = ?2 \
+         AND team_id = ?3 ORDER BY last_activity_at, id",
+    )
+    .and_then(|mut s| {
+        s.query_map(params![ws.to_string(), user.to_string(), team.to_string()], |r| {
+            rows::p(r, 0)
+        })?
+        .collect()
+    })
     .map_err(db_err)
 }

@@ -7,7 +7,7 @@ use crate::rows::{self, db_err, json, ts, ts_opt};
 use async_trait::async_trait;
 use baton_core::directory::*;
 use baton_core::routing::pick::Candidate;
-use baton_core::routing::{BusinessHours, PickMode, RoutingRule};
+use baton_core::routing::{BusinessHours, PickMode, RoutingRule, TeamSettings};
 use baton_core::*;
 use baton_store::*;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -633,6 +633,45 @@ impl WriteTx for SqliteTx<'_> {
 
     async fn contact_incoming_count(&mut self, contact: ContactId) -> R<i64> {
         rt::contact_incoming_count(self.conn, contact)
+    }
+
+    async fn team_settings(&mut self, ws: WorkspaceId, team: TeamId) -> R<Option<TeamSettings>> {
+        rt::team_settings(self.conn, ws, team)
+    }
+
+    async fn set_team_settings(&mut self, team: TeamId, settings: &TeamSettings) -> R<()> {
+        rt::set_team_settings(self.conn, team, settings)
+    }
+
+    async fn teams_with_reply_timeouts(&mut self) -> R<Vec<(WorkspaceId, TeamId, TeamSettings)>> {
+        rt::teams_with_reply_timeouts(self.conn)
+    }
+
+    async fn note_assignment(&mut self, conv: ConversationId, at: Option<Timestamp>) -> R<()> {
+        rt::note_assignment(self.conn, conv, at)
+    }
+
+    async fn note_reply(&mut self, conv: ConversationId, at: Timestamp) -> R<()> {
+        rt::note_reply(self.conn, conv, at)
+    }
+
+    async fn overdue_replies(
+        &mut self,
+        ws: WorkspaceId,
+        team: TeamId,
+        cutoff: Timestamp,
+        limit: u32,
+    ) -> R<Vec<ConversationId>> {
+        rt::overdue_replies(self.conn, ws, team, cutoff, limit)
+    }
+
+    async fn open_assigned_in_team(
+        &mut self,
+        ws: WorkspaceId,
+        user: UserId,
+        team: TeamId,
+    ) -> R<Vec<ConversationId>> {
+        rt::open_assigned_in_team(self.conn, ws, user, team)
     }
 
     async fn conversation_view(

@@ -430,6 +430,42 @@ pub trait Store: Send + Sync + 'static {
         .await
     }
 
+    /// A team's routing settings (timers, queue mode).
+    async fn team_settings(
+        &self,
+        ws: WorkspaceId,
+        team: TeamId,
+    ) -> StoreResult<baton_core::routing::TeamSettings> {
+        in_tx(self, move |tx| {
+            Box::pin(async move { crate::routing::team_settings(tx, ws, team).await })
+        })
+        .await
+    }
+
+    /// Change a team's routing settings (admins).
+    async fn set_team_settings(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        team: TeamId,
+        settings: baton_core::routing::TeamSettings,
+    ) -> StoreResult<baton_core::routing::TeamSettings> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { crate::routing::set_team_settings(tx, ws, &actor, team, settings).await })
+        })
+        .await
+    }
+
+    /// Fire the reply timers due at `now` (called periodically by the server;
+    /// tests pass a time of their choosing). Returns how many conversations moved.
+    async fn run_timers(&self, now: Timestamp) -> StoreResult<u32> {
+        in_tx(self, move |tx| {
+            Box::pin(async move { crate::routing::run_reply_timers(tx, now).await })
+        })
+        .await
+    }
+
     // --- the event log ------------------------------------------------------------
 
     /// The workspace's events, newest first (the audit log); `kind` filters.

@@ -152,6 +152,11 @@ pub async fn update_user(
         if next.active && next.availability == Availability::Online && (became_available || more_room) {
             crate::routing::drain_for_user(tx, ws, next.id).await?;
         }
+        let went_away =
+            target.availability == Availability::Online && next.availability != Availability::Online;
+        if went_away {
+            crate::routing::requeue_when_away(tx, ws, next.id).await?;
+        }
     }
     Ok(next)
 }
@@ -854,9 +859,20 @@ async fn apply_decided(
         if (reassigned && next.assignee_id.is_some()) || next.status == Status::Closed {
             tx.dequeue(next.id).await?;
         }
+        // What reply timers measure: when the assignee got it, when a person last replied.
+        if reassigned {
+            tx.note_assignment(next.id, next.assignee_id.map(|_| next.updated_at))
+                .await?;
+        }
     }
     for effect in &decision.effects {
         tx.apply_effect(ws, conv.id, effect).await?;
+    }
+    if let Some(m) = &decision.message
+        && m.kind == MessageKind::Outgoing
+        && matches!(m.author, Actor::User { .. })
+    {
+        tx.note_reply(conv.id, m.created_at).await?;
     }
     if !decision.events.is_empty() {
         events = tx.append_events(ws, &decision.events).await?;

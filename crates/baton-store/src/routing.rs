@@ -7,6 +7,7 @@ use crate::tx::WriteTx;
 use crate::types::*;
 use baton_core::directory::*;
 use baton_core::routing::pick::{self, Candidate};
+use baton_core::routing::timers::{TeamSettings, TimeoutAction};
 use baton_core::routing::*;
 use baton_core::*;
 use serde_json::{Value, json};
@@ -492,4 +493,146 @@ pub async fn dry_run(
     let input = routing_input(tx, ws, None, incoming).await?;
     let roster = load_roster(tx, ws, &rules).await?;
     Ok(route(&rules, &input, &roster))
+}
+
+/// A team's routing settings.
+pub async fn team_settings(tx: &mut dyn WriteTx, ws: WorkspaceId, team: TeamId) -> StoreResult<TeamSettings> {
+    tx.team_settings(ws, team)
+        .await?
+        .ok_or(StoreError::not_found("team"))
+}
+
+/// Change a team's routing settings (admins).
+pub async fn set_team_settings(
+    tx: &mut dyn WriteTx,
+    ws: WorkspaceId,
+    actor: &Actor,
+    team: TeamId,
+    settings: TeamSettings,
+) -> StoreResult<TeamSettings> {
+    require_manage(actor)?;
+    settings.validate()?;
+    let before = team_settings(tx, ws, team).await?;
+    if before != settings {
+        tx.set_team_settings(team, &settings).await?;
+        let now = tx.now();
+        let ev = workspace_event(
+            EventKind::TeamUpdated,
+            actor,
+            now,
+            json!({"settings": before}),
+            json!({"settings": settings}),
+            json!({"team_id": team}),
+        );
+        tx.append_events(ws, &[ev]).await?;
+    }
+    Ok(settings)
+}
+
+fn timer_actor() -> Actor {
+    Actor::system("timer")
+}
+
+/// Pick someone eligible in the team other than `except`.
+async fn pick_other(
+    tx: &mut dyn WriteTx,
+    ws: WorkspaceId,
+    team: TeamId,
+    mode: PickMode,
+    except: Option<UserId>,
+) -> StoreResult<Option<(UserId, Value)>> {
+    let Some((mut members, last)) = tx.team_candidates(ws, team).await? else {
+        return Ok(None);
+    };
+    members.retain(|m| Some(m.user_id) != except);
+    let p = match mode {
+        PickMode::RoundRobin => pick::round_robin(&members, last),
+        PickMode::Balanced => pick::balanced(&members),
+    };
+    let Some(user) = p.chosen else { return Ok(None) };
+    if mode == PickMode::RoundRobin {
+        tx.set_round_robin_pointer(team, user).await?;
+    }
+    let action = match mode {
+        PickMode::RoundRobin => "round_robin",
+        PickMode::Balanced => "balanced",
+    };
+    let x = json!({"rule_id": null, "rule_name": null, "action": action, "chosen": user,
+                   "candidates": p.candidates, "queued": false, "excluded": except});
+    Ok(Some((user, x)))
+}
+
+/// Take a conversation from its assignee: straight to another eligible member,
+/// or (requeue, or nobody else eligible) back to the team's queue.
+async fn take_back(
+    tx: &mut dyn WriteTx,
+    ws: WorkspaceId,
+    conv: ConversationId,
+    team: TeamId,
+    settings: &TeamSettings,
+    reason: String,
+    direct: bool,
+) -> StoreResult<()> {
+    let actor = timer_actor();
+    let Some(c) = tx.conversation_for_update(ws, conv).await? else {
+        return Ok(());
+    };
+    let previous = c.assignee_id;
+    if direct {
+        if let Some((user, x)) = pick_other(tx, ws, team, settings.mode(), previous).await? {
+            let cmd = Command::AssignUser { user_id: user };
+            crate::ops::apply_annotated(tx, ws, &actor, conv, &cmd, Some(reason), Some(&x)).await?;
+        }
+        return Ok(());
+    }
+    crate::ops::apply_annotated(tx, ws, &actor, conv, &Command::UnassignUser, Some(reason), None).await?;
+    let now = tx.now();
+    tx.enqueue(ws, conv, team, settings.mode(), now).await?;
+    if let Some((user, x)) = pick_other(tx, ws, team, settings.mode(), previous).await? {
+        let cmd = Command::AssignUser { user_id: user };
+        crate::ops::apply_annotated(tx, ws, &actor, conv, &cmd, Some("routing queue".into()), Some(&x))
+            .await?;
+        tx.dequeue(conv).await?;
+    }
+    Ok(())
+}
+
+/// Fire every reply timer due at `now`. Returns how many conversations moved.
+pub async fn run_reply_timers(tx: &mut dyn WriteTx, now: Timestamp) -> StoreResult<u32> {
+    let mut moved = 0;
+    for (ws, team, settings) in tx.teams_with_reply_timeouts().await? {
+        let (Some(cutoff), Some(minutes)) = (settings.reply_cutoff(now), settings.reply_timeout_minutes)
+        else {
+            continue;
+        };
+        for conv in tx.overdue_replies(ws, team, cutoff, 200).await? {
+            let (reason, direct) = match settings.on_reply_timeout {
+                TimeoutAction::Requeue => (
+                    format!("no reply within {minutes} min: returned to the queue"),
+                    false,
+                ),
+                TimeoutAction::Reassign => (format!("no reply within {minutes} min: reassigned"), true),
+            };
+            take_back(tx, ws, conv, team, &settings, reason, direct).await?;
+            moved += 1;
+        }
+    }
+    Ok(moved)
+}
+
+/// A member went away or offline: return their open conversations of every
+/// team that asks for it to that team's queue (someone else eligible gets them).
+pub async fn requeue_when_away(tx: &mut dyn WriteTx, ws: WorkspaceId, user: UserId) -> StoreResult<u32> {
+    let mut moved = 0;
+    for team in tx.user_team_ids(user).await? {
+        let settings = team_settings(tx, ws, team).await?;
+        if !settings.requeue_when_away {
+            continue;
+        }
+        for conv in tx.open_assigned_in_team(ws, user, team).await? {
+            take_back(tx, ws, conv, team, &settings, "assignee went away".into(), false).await?;
+            moved += 1;
+        }
+    }
+    Ok(moved)
 }

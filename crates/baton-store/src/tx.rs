@@ -8,7 +8,7 @@ use crate::types::{ContactInput, ConversationView};
 use async_trait::async_trait;
 use baton_core::directory::*;
 use baton_core::routing::pick::Candidate;
-use baton_core::routing::{BusinessHours, PickMode, RoutingRule};
+use baton_core::routing::{BusinessHours, PickMode, RoutingRule, TeamSettings};
 use baton_core::*;
 
 fn unsupported<T>(what: &str) -> StoreResult<T> {
@@ -213,5 +213,49 @@ pub trait WriteTx: Send {
     /// Messages the contact has written before, in any conversation.
     async fn contact_incoming_count(&mut self, _contact: ContactId) -> StoreResult<i64> {
         unsupported("routing")
+    }
+
+    // --- timers ----------------------------------------------------------------
+
+    /// A team's routing settings (defaults when never set).
+    async fn team_settings(&mut self, _ws: WorkspaceId, _team: TeamId) -> StoreResult<Option<TeamSettings>> {
+        unsupported("timers")
+    }
+    /// Store a team's routing settings.
+    async fn set_team_settings(&mut self, _team: TeamId, _settings: &TeamSettings) -> StoreResult<()> {
+        unsupported("timers")
+    }
+    /// Every team, in every workspace, that has a reply timeout.
+    async fn teams_with_reply_timeouts(&mut self) -> StoreResult<Vec<(WorkspaceId, TeamId, TeamSettings)>> {
+        unsupported("timers")
+    }
+    /// Record when the current assignee got the conversation (`None`: unassigned).
+    async fn note_assignment(&mut self, _conv: ConversationId, _at: Option<Timestamp>) -> StoreResult<()> {
+        unsupported("timers")
+    }
+    /// Record a person's outgoing reply.
+    async fn note_reply(&mut self, _conv: ConversationId, _at: Timestamp) -> StoreResult<()> {
+        unsupported("timers")
+    }
+    /// Open, assigned conversations of the team that have owed a reply since
+    /// before `cutoff` (the later of assignment and last incoming message, with
+    /// no person's reply after it), oldest first.
+    async fn overdue_replies(
+        &mut self,
+        _ws: WorkspaceId,
+        _team: TeamId,
+        _cutoff: Timestamp,
+        _limit: u32,
+    ) -> StoreResult<Vec<ConversationId>> {
+        unsupported("timers")
+    }
+    /// Open conversations of the team assigned to the user.
+    async fn open_assigned_in_team(
+        &mut self,
+        _ws: WorkspaceId,
+        _user: UserId,
+        _team: TeamId,
+    ) -> StoreResult<Vec<ConversationId>> {
+        unsupported("timers")
     }
 }

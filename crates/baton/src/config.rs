@@ -74,7 +74,10 @@ impl Config {
     /// Load the layers in order; a named config file that is missing is an error.
     pub fn load(flags: &GlobalFlags) -> Result<Config, String> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
-        let named = flags.config.clone().or_else(|| std::env::var_os("BATON_CONFIG").map(PathBuf::from));
+        let named = flags
+            .config
+            .clone()
+            .or_else(|| std::env::var_os("BATON_CONFIG").map(PathBuf::from));
         match named {
             Some(path) => {
                 if !path.exists() {
@@ -97,7 +100,10 @@ impl Config {
         }
         let cfg: Config = fig.extract().map_err(|e| format!("configuration error: {e}"))?;
         if cfg.log_format != "text" && cfg.log_format != "json" {
-            return Err(format!("log_format must be text or json, not {:?}", cfg.log_format));
+            return Err(format!(
+                "log_format must be text or json, not {:?}",
+                cfg.log_format
+            ));
         }
         Ok(cfg)
     }
@@ -114,15 +120,23 @@ mod tests {
         assert_eq!(redact_url("sqlite://./x.db"), "sqlite://./x.db");
     }
 
+    // figment's Jail fixes the closure's error type; its size is not ours to choose.
+    #[allow(clippy::result_large_err)]
     #[test]
     fn flags_override_file_and_environment() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("baton.toml", "listen = \"0.0.0.0:9000\"\ndatabase_url = \"sqlite://file.db\"")?;
+            jail.create_file(
+                "baton.toml",
+                "listen = \"0.0.0.0:9000\"\ndatabase_url = \"sqlite://file.db\"",
+            )?;
             jail.set_env("BATON_DATABASE_URL", "sqlite://env.db");
             let cfg = Config::load(&GlobalFlags::default()).map_err(|e| e.to_string())?;
             assert_eq!(cfg.listen, "0.0.0.0:9000");
             assert_eq!(cfg.database_url, "sqlite://env.db");
-            let flags = GlobalFlags { listen: Some("127.0.0.1:1".into()), ..Default::default() };
+            let flags = GlobalFlags {
+                listen: Some("127.0.0.1:1".into()),
+                ..Default::default()
+            };
             let cfg = Config::load(&flags).map_err(|e| e.to_string())?;
             assert_eq!(cfg.listen, "127.0.0.1:1");
             Ok(())
@@ -131,7 +145,10 @@ mod tests {
 
     #[test]
     fn missing_named_config_file_is_an_error() {
-        let flags = GlobalFlags { config: Some("/nonexistent/baton.toml".into()), ..Default::default() };
+        let flags = GlobalFlags {
+            config: Some("/nonexistent/baton.toml".into()),
+            ..Default::default()
+        };
         assert!(Config::load(&flags).is_err());
     }
 }

@@ -8,7 +8,9 @@ use std::sync::Arc;
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, String> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     if url.starts_with("sqlite:") {
-        let s = baton_sqlite::SqliteStore::open(url, clock).await.map_err(|e| format!("cannot open {url}: {e}"))?;
+        let s = baton_sqlite::SqliteStore::open(url, clock)
+            .await
+            .map_err(|e| format!("cannot open {url}: {e}"))?;
         Ok(s)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let s = baton_postgres::PgStore::connect(url, clock)
@@ -16,6 +18,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, String> {
             .map_err(|e| format!("cannot open {}: {e}", crate::config::redact_url(url)))?;
         Ok(s)
     } else {
-        Err(format!("unsupported database URL {:?}: use sqlite://PATH or postgres://…", crate::config::redact_url(url)))
+        Err(format!(
+            "unsupported database URL {:?}: use sqlite://PATH or postgres://…",
+            crate::config::redact_url(url)
+        ))
     }
 }

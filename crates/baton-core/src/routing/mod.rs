@@ -4,10 +4,12 @@
 pub mod hours;
 pub mod pick;
 pub mod rule;
+pub mod timers;
 
 pub use hours::BusinessHours;
 pub use pick::{Candidate, CandidateNote, Pick};
 pub use rule::{Condition, RoutingRule, RuleAction, validate_rule};
+pub use timers::{TeamSettings, TimeoutAction};
 
 use crate::command::Command;
 use crate::conversation::{Priority, normalize_tags};

@@ -8,8 +8,9 @@ use crate::routes::contacts::ContactFields;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use baton_core::routing::TeamSettings;
 use baton_core::routing::{BusinessHours, Condition, RoutingRule, RuleAction};
-use baton_core::{ChannelId, Command, Priority, RuleId, Timestamp};
+use baton_core::{ChannelId, Command, Priority, RuleId, TeamId, Timestamp};
 use baton_store::{RoutingProbe, RuleInput};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             set_business_hours,
             clear_business_hours
         ))
+        .routes(routes!(get_team_settings, set_team_settings))
 }
 
 /// A routing rule as sent: conditions that must all hold, actions applied in order.
@@ -277,4 +279,73 @@ pub async fn clear_business_hours(
         .set_business_hours(caller.ws(), &caller.actor(), None)
         .await?;
     Ok(Json(BusinessHoursJson { business_hours }))
+}
+
+/// A team's routing settings: reply timer and going-away behaviour.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamSettingsJson {
+    /// Minutes an assignee has to reply before the timer fires (null: off; 1 to 10080).
+    pub reply_timeout_minutes: Option<u32>,
+    /// `requeue` (unassign; another eligible member takes it, else it waits) or
+    /// `reassign` (straight to another eligible member; kept if there is none).
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub on_reply_timeout: baton_core::routing::TimeoutAction,
+    /// Return a member's open conversations of this team to the queue when they go away or offline.
+    #[serde(default)]
+    pub requeue_when_away: bool,
+    /// How the team's queue picks: `round_robin` (default) or `balanced`.
+    #[schema(value_type = Option<String>)]
+    pub queue_mode: Option<baton_core::routing::PickMode>,
+}
+
+impl From<TeamSettings> for TeamSettingsJson {
+    fn from(s: TeamSettings) -> Self {
+        TeamSettingsJson {
+            reply_timeout_minutes: s.reply_timeout_minutes,
+            on_reply_timeout: s.on_reply_timeout,
+            requeue_when_away: s.requeue_when_away,
+            queue_mode: s.queue_mode,
+        }
+    }
+}
+
+/// A team's routing settings.
+#[utoipa::path(get, path = "/api/v1/teams/{id}/settings", tag = "routing",
+    params(("id" = uuid::Uuid, Path, description = "Team id")),
+    responses((status = 200, description = "The settings", body = TeamSettingsJson),
+        (status = 404, description = "No such team", body = ErrorBody)))]
+pub async fn get_team_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Id(id): Id<TeamId>,
+) -> ApiResult<Json<TeamSettingsJson>> {
+    Ok(Json(state.store.team_settings(caller.ws(), id).await?.into()))
+}
+
+/// Replace a team's routing settings (admins).
+#[utoipa::path(put, path = "/api/v1/teams/{id}/settings", tag = "routing", request_body = TeamSettingsJson,
+    params(("id" = uuid::Uuid, Path, description = "Team id")),
+    responses((status = 200, description = "The settings afterwards", body = TeamSettingsJson),
+        (status = 403, description = "Role may not manage teams", body = ErrorBody),
+        (status = 404, description = "No such team", body = ErrorBody),
+        (status = 422, description = "Timeout out of range", body = ErrorBody)))]
+pub async fn set_team_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Id(id): Id<TeamId>,
+    Json(body): Json<TeamSettingsJson>,
+) -> ApiResult<Json<TeamSettingsJson>> {
+    let settings = TeamSettings {
+        reply_timeout_minutes: body.reply_timeout_minutes,
+        on_reply_timeout: body.on_reply_timeout,
+        requeue_when_away: body.requeue_when_away,
+        queue_mode: body.queue_mode,
+    };
+    let saved = state
+        .store
+        .set_team_settings(caller.ws(), &caller.actor(), id, settings)
+        .await?;
+    Ok(Json(saved.into()))
 }

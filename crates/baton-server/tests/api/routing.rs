@@ -196,3 +196,32 @@ async fn business_hours_are_validated_and_stored() {
         (200, serde_json::Value::Null)
     );
 }
+
+#[tokio::test]
+async fn team_settings_round_trip_and_are_validated() {
+    let app = TestApp::spawn().await;
+    let admin = app.ws.admin.token.clone();
+    let path = format!("/api/v1/teams/{}/settings", app.ws.team.id);
+    let (s, got) = app.get(&admin, &path).await;
+    assert_eq!(s.as_u16(), 200);
+    assert_eq!(got["reply_timeout_minutes"], serde_json::Value::Null);
+    let want = json!({"reply_timeout_minutes": 15, "on_reply_timeout": "reassign", "requeue_when_away": true, "queue_mode": "balanced"});
+    let (s, saved) = app.put(&admin, &path, want.clone()).await;
+    assert_eq!(s.as_u16(), 200, "{saved}");
+    assert_eq!(saved, want);
+    assert_eq!(app.get(&admin, &path).await.1, want);
+    assert_error(
+        &app.put(&admin, &path, json!({"reply_timeout_minutes": 0})).await,
+        422,
+        "invalid_reply_timeout",
+    );
+    assert_error(
+        &app.put(&admin, &path, json!({"reply_timeout_minutes": "soon"}))
+            .await,
+        422,
+        "invalid_body",
+    );
+    assert_error(&app.put(&app.ws.alice.token, &path, want).await, 403, "forbidden");
+    let other = format!("/api/v1/teams/{}/settings", app.other_workspace().await.team.id);
+    assert_error(&app.get(&admin, &other).await, 404, "not_found");
+}

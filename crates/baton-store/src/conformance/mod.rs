@@ -11,6 +11,7 @@ mod fixture;
 mod log;
 mod ownership;
 mod routing;
+mod timers;
 mod views;
 
 pub use concurrency::*;
@@ -19,6 +20,7 @@ pub use fixture::Fixture;
 pub use log::*;
 pub use ownership::*;
 pub use routing::*;
+pub use timers::*;
 pub use views::*;
 
 /// Expand to one `#[tokio::test]` per conformance behaviour.
@@ -86,6 +88,11 @@ macro_rules! conformance_tests {
             rule_actions_tag_prioritise_and_hand_to_an_agent,
             business_hours_condition_follows_the_workspace_clock,
             concurrent_routing_assigns_every_conversation_once_and_evenly,
+            reply_timeout_returns_the_conversation_to_the_queue_for_someone_else,
+            reply_timeout_waits_in_the_queue_when_nobody_else_is_eligible,
+            reply_timeout_reassigns_directly_and_a_reply_stops_it,
+            going_away_returns_open_conversations_to_the_queue_when_the_team_asks,
+            team_settings_are_validated_permitted_and_audited,
         );
     };
     (@each $factory:path, $($name:ident),* $(,)?) => {

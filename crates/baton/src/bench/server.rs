@@ -29,16 +29,14 @@ impl ServerProcess {
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if !sent {
-                    if let Some(i) = line.find("listening on http://") {
-                        let url = line[i + "listening on ".len()..]
-                            .split_whitespace()
-                            .next()
-                            .unwrap_or("")
-                            .to_string();
-                        let _ = tx.send(url);
-                        sent = true;
-                    }
+                if !sent && let Some(i) = line.find("listening on http://") {
+                    let url = line[i + "listening on ".len()..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_string();
+                    let _ = tx.send(url);
+                    sent = true;
                 }
             }
         });
@@ -73,10 +71,10 @@ impl Drop for ServerProcess {
 pub async fn wait_healthy(client: &reqwest::Client, base: &str) -> Result<(), String> {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(60) {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
-            if r.status().is_success() {
-                return Ok(());
-            }
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -39,8 +39,12 @@ pub async fn run(cfg: &Config, args: ExportArgs) -> Result<(), String> {
     let format: baton_server::export::Format = args.format.parse().map_err(|e: String| e)?;
     match &args.conversation {
         Some(id) => {
-            let id: ConversationId = id.parse().map_err(|_| format!("{id:?} is not a conversation id"))?;
-            let x = export_conversation(store.as_ref(), ws.id, None, id).await.map_err(|e| e.to_string())?;
+            let id: ConversationId = id
+                .parse()
+                .map_err(|_| format!("{id:?} is not a conversation id"))?;
+            let x = export_conversation(store.as_ref(), ws.id, None, id)
+                .await
+                .map_err(|e| e.to_string())?;
             let bytes = baton_server::export::render(&x, format).map_err(|e| e.to_string())?;
             out.write_all(&bytes).map_err(|e| e.to_string())?;
         }
@@ -49,12 +53,18 @@ pub async fn run(cfg: &Config, args: ExportArgs) -> Result<(), String> {
                 return Err("exporting a whole workspace writes JSON lines: use --format json".into());
             }
             let bar = indicatif::ProgressBar::new_spinner();
-            let filter = ViewFilter { status: StatusFilter::Any, ..Default::default() };
+            let filter = ViewFilter {
+                status: StatusFilter::Any,
+                ..Default::default()
+            };
             let mut req = PageRequest::first(200);
             // Nobody's read state: the viewer id matches no user.
             let viewer = baton_core::UserId(uuid::Uuid::nil());
             loop {
-                let page = store.list_conversations(ws.id, viewer, &filter, &req).await.map_err(|e| e.to_string())?;
+                let page = store
+                    .list_conversations(ws.id, viewer, &filter, &req)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 for v in &page.items {
                     let x = export_conversation(store.as_ref(), ws.id, None, v.conversation.id)
                         .await

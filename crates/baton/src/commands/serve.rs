@@ -9,12 +9,19 @@ use std::sync::Arc;
 pub async fn run(cfg: &Config) -> Result<(), String> {
     let store = crate::store::open(&cfg.database_url).await?;
     let backend = store.backend();
-    let server = ServerConfig { listen: cfg.listen.clone(), ..ServerConfig::default() };
+    let server = ServerConfig {
+        listen: cfg.listen.clone(),
+        ..ServerConfig::default()
+    };
     let app = Application::build(server, store, Arc::new(SystemClock))
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
     let addr = app.local_addr();
-    eprintln!("Baton {} ({backend}: {})", env!("CARGO_PKG_VERSION"), redact_url(&cfg.database_url));
+    eprintln!(
+        "Baton {} ({backend}: {})",
+        env!("CARGO_PKG_VERSION"),
+        redact_url(&cfg.database_url)
+    );
     eprintln!("listening on http://{addr}");
     eprintln!(
         "sign in at http://{addr}/login with a user's email and password. No user yet? In another terminal:\n  \

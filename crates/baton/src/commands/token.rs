@@ -32,8 +32,14 @@ pub async fn run(cfg: &Config, cmd: TokenCmd) -> Result<(), String> {
     }
     let token = baton_server::auth::token::generate_token();
     let hash = baton_server::auth::token::hash_token(&token);
-    store.create_token(cred.user.workspace_id, cred.user.id, &hash, &name).await.map_err(|e| e.to_string())?;
-    eprintln!("token for {} ({}); store it now, it is not shown again", cred.user.name, cred.user.role);
+    store
+        .create_token(cred.user.workspace_id, cred.user.id, &hash, &name)
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "token for {} ({}); store it now, it is not shown again",
+        cred.user.name, cred.user.role
+    );
     println!("{token}");
     Ok(())
 }

@@ -29,21 +29,44 @@ pub enum UserCmd {
 
 /// Run a user subcommand.
 pub async fn run(cfg: &Config, cmd: UserCmd) -> Result<(), String> {
-    let UserCmd::Create { workspace, email, name, role, password } = cmd;
+    let UserCmd::Create {
+        workspace,
+        email,
+        name,
+        role,
+        password,
+    } = cmd;
     let email = Email::parse(&email).map_err(|e| e.to_string())?;
-    let role: Role = role.parse().map_err(|e: baton_core::role::UnknownWord| {
-        format!("{e}: use owner, admin, agent or viewer")
-    })?;
+    let role: Role = role
+        .parse()
+        .map_err(|e: baton_core::role::UnknownWord| format!("{e}: use owner, admin, agent or viewer"))?;
     let password_hash = match password {
         Some(p) if p.chars().count() < 8 => return Err("the password needs at least 8 characters".into()),
         Some(p) => Some(baton_server::auth::password::hash_password(&p).map_err(|e| e.to_string())?),
         None => None,
     };
     let store = crate::store::open(&cfg.database_url).await?;
-    let ws = store.ensure_workspace(&workspace).await.map_err(|e| e.to_string())?;
-    let new = NewUser { email, name, handle: None, role, password_hash, availability: Availability::Online, max_open: None };
-    let user = store.create_user(ws.id, &Actor::system("cli"), new).await.map_err(|e| e.to_string())?;
-    eprintln!("created {} {} <{}> in workspace {:?}", user.role, user.name, user.email, ws.name);
+    let ws = store
+        .ensure_workspace(&workspace)
+        .await
+        .map_err(|e| e.to_string())?;
+    let new = NewUser {
+        email,
+        name,
+        handle: None,
+        role,
+        password_hash,
+        availability: Availability::Online,
+        max_open: None,
+    };
+    let user = store
+        .create_user(ws.id, &Actor::system("cli"), new)
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "created {} {} <{}> in workspace {:?}",
+        user.role, user.name, user.email, ws.name
+    );
     println!("{}", user.id);
     Ok(())
 }
