@@ -22,6 +22,8 @@ pub async fn seed(
     now: Timestamp,
     node: Uuid,
 ) -> StoreResult<(u64, Option<Wakeup>)> {
+    // Contacts of separate seed runs must not collide on their unique email.
+    let run = uuid::Uuid::now_v7().simple().to_string()[24..].to_string();
     let mut done = 0u64;
     let mut last_wake = None;
     let mut conn = pool.acquire().await.map_err(db_err)?;
@@ -63,7 +65,7 @@ pub async fn seed(
             let body = format!("Hello, I need help with order #{k}: the parcel has not arrived yet.");
             contact_ids.push(contact_id.0);
             names.push(format!("Customer {k}"));
-            emails.push(format!("customer{k}@example.test"));
+            emails.push(format!("customer{k}-{run}@example.test"));
             ats.push(at);
             conv_ids.push(ConversationId::new_v7().0);
             statuses.push(status);
