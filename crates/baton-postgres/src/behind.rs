@@ -1,5 +1,6 @@
-//! Writes a job defers: new and changed conversations, new messages, users'
-//! load, round-robin pointers and numbered events. While the job holds its workspace's counter
+//! Writes a job defers: new and changed conversations (with their
+//! reply-timer columns), new messages, users' load, round-robin pointers and
+//! numbered events. While the job holds its workspace's counter
 //! nobody else can touch these rows (see `tx.rs` on lock order), so they
 //! need not reach the database until a query of the job reads them, or until
 //! commit; then they go in one statement, which also queues the NOTIFY.
@@ -71,12 +72,24 @@ pub struct State {
     pub loads: HashMap<UserId, Load>,
     /// Round-robin pointers by team.
     pub pointers: HashMap<TeamId, UserId>,
+    /// Reply-timer marks of new or changed conversations.
+    pub marks: HashMap<ConversationId, Marks>,
+}
+
+/// Reply-timer columns of a conversation to set (`None`: leave as stored).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Marks {
+    /// When the current assignee got it (`Some(None)`: nobody has it).
+    pub assigned_at: Option<Option<Timestamp>>,
+    /// When a person last replied.
+    pub last_reply_at: Option<Timestamp>,
 }
 
 impl State {
     /// Nothing to write?
     pub fn is_empty(&self) -> bool {
         self.new_convs.is_empty()
+            && self.marks.is_empty()
             && self.messages.is_empty()
             && self.convs.is_empty()
             && self.loads.is_empty()
@@ -84,9 +97,12 @@ impl State {
     }
 }
 
-fn conv_json(c: &Conversation) -> Value {
+fn conv_json(c: &Conversation, marks: Option<&Marks>) -> Value {
     let s = c.agent_session.as_ref();
+    let m = marks.copied().unwrap_or_default();
     json!({
+        "assigned_at": m.assigned_at.flatten(),
+        "last_reply_at": m.last_reply_at,
         "id": c.id,
         "workspace_id": c.workspace_id,
         "channel_id": c.channel_id,
@@ -129,11 +145,11 @@ fn message_json(ws: WorkspaceId, m: &Message) -> Value {
 /// The columns of `conversations` written here, and the same prefixed `d.`.
 const CONV_COLUMNS: &str = "id, workspace_id, channel_id, contact_id, status, snoozed_until, priority, tags, \
      assignee_id, agent_id, session_id, session_agent_id, session_started_at, team_id, ai_handoff_at, created_at, \
-     updated_at, last_activity_at, last_incoming_at, preview, version";
+     updated_at, last_activity_at, last_incoming_at, preview, version, assigned_at, last_reply_at";
 const CONV_VALUES: &str = "d.id, d.workspace_id, d.channel_id, d.contact_id, d.status, d.snoozed_until, \
      d.priority, d.tags, d.assignee_id, d.agent_id, d.session_id, d.session_agent_id, d.session_started_at, \
      d.team_id, d.ai_handoff_at, d.created_at, d.updated_at, d.last_activity_at, d.last_incoming_at, d.preview, \
-     d.version";
+     d.version, d.assigned_at, d.last_reply_at";
 
 fn to_json<T: serde::Serialize>(v: &T) -> R<Value> {
     serde_json::to_value(v).map_err(|e| StoreError::Database(format!("cannot encode JSON: {e}")))
@@ -143,11 +159,34 @@ fn to_json<T: serde::Serialize>(v: &T) -> R<Value> {
 /// NOTIFY, in one statement. Data-modifying `WITH` parts run to completion
 /// whether read or not; each touches rows only this job may lock.
 pub async fn write(conn: &mut PgConnection, state: &State, events: Option<Events<'_>>) -> R<()> {
-    let convs = Value::Array(state.convs.iter().map(conv_json).collect());
+    let convs = Value::Array(
+        state
+            .convs
+            .iter()
+            .map(|c| conv_json(c, state.marks.get(&c.id)))
+            .collect(),
+    );
     // The ids again as an array, for the row lookups: the planner guesses a
     // set-returning function's size and would scan the table to join it.
     let conv_ids: Vec<Uuid> = state.convs.iter().map(|c| c.id.0).collect();
-    let new_convs = Value::Array(state.new_convs.iter().map(conv_json).collect());
+    let new_convs = Value::Array(
+        state
+            .new_convs
+            .iter()
+            .map(|c| conv_json(c, state.marks.get(&c.id)))
+            .collect(),
+    );
+    // Changed conversations whose timer columns change too.
+    let (mut assigned, mut replied) = (Vec::new(), Vec::new());
+    for c in &state.convs {
+        let m = state.marks.get(&c.id).copied().unwrap_or_default();
+        if m.assigned_at.is_some() {
+            assigned.push(c.id.0);
+        }
+        if m.last_reply_at.is_some() {
+            replied.push(c.id.0);
+        }
+    }
     let messages = Value::Array(
         state
             .messages
@@ -205,7 +244,9 @@ pub async fn write(conn: &mut PgConnection, state: &State, events: Option<Events
              session_id = d.session_id, session_agent_id = d.session_agent_id, \
              session_started_at = d.session_started_at, team_id = d.team_id, ai_handoff_at = d.ai_handoff_at, \
              created_at = d.created_at, updated_at = d.updated_at, last_activity_at = d.last_activity_at, \
-             last_incoming_at = d.last_incoming_at, preview = d.preview, version = d.version \
+             last_incoming_at = d.last_incoming_at, preview = d.preview, version = d.version, \
+             assigned_at = CASE WHEN c.id = ANY($24::uuid[]) THEN d.assigned_at ELSE c.assigned_at END, \
+             last_reply_at = CASE WHEN c.id = ANY($25::uuid[]) THEN d.last_reply_at ELSE c.last_reply_at END \
            FROM jsonb_populate_recordset(NULL::conversations, $1) AS d \
            WHERE c.id = ANY($23::uuid[]) AND c.id = d.id RETURNING 1 \
          ), load AS ( \
@@ -255,6 +296,8 @@ pub async fn write(conn: &mut PgConnection, state: &State, events: Option<Events
         .bind(&new_convs)
         .bind(&messages)
         .bind(&conv_ids)
+        .bind(&assigned)
+        .bind(&replied)
         .fetch_one(&mut *conn)
         .await
         .map_err(db_err)?;

@@ -41,8 +41,10 @@ pub async fn set_team_settings(c: &mut PgConnection, team: TeamId, settings: &Te
 /// Teams with a reply timeout.
 pub async fn teams_with_reply_timeouts(c: &mut PgConnection) -> R<Vec<(WorkspaceId, TeamId, TeamSettings)>> {
     let found = sqlx::query(
+        // In workspace order: a timer run takes each workspace's counter in
+        // turn, and two nodes' runs must take them in the same order.
         "SELECT workspace_id, id, settings FROM teams WHERE settings ? 'reply_timeout_minutes' \
-                             AND settings->'reply_timeout_minutes' <> 'null'::jsonb",
+                             AND settings->'reply_timeout_minutes' <> 'null'::jsonb ORDER BY workspace_id, id",
     )
     .fetch_all(&mut *c)
     .await

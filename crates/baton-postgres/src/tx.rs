@@ -13,8 +13,8 @@
 //! 2. the contact (`update_contact`);
 //! 3. the workspace's event counter row (`append_events`), held until commit;
 //! 4. conversations (`conversation_for_update`, `conversation_for_inbound`);
-//! 5. team rows, i.e. round-robin pointers (`team_candidates`, then
-//!    `set_round_robin_pointer`);
+//! 5. team rows: round-robin pointers and settings (`team_candidates`, then
+//!    `set_round_robin_pointer`; `set_team_settings`);
 //! 6. users, i.e. their open-conversation load (`adjust_user_load`,
 //!    `update_user`);
 //! 7. queue entries (`enqueue`, `dequeue`), each under its conversation's lock.
@@ -62,9 +62,10 @@
 //!
 //! - numbers events itself (the counter was read with the lock) and writes
 //!   them at commit;
-//! - defers its writes to conversations, messages, loads and pointers to the
-//!   same statement at commit (`behind.rs`), writing them earlier only when a
-//!   query of its own would read or refer to them;
+//! - defers its writes to conversations (reply-timer columns included),
+//!   messages, loads and pointers to the same statement at commit
+//!   (`behind.rs`), writing them earlier only when a query of its own would
+//!   read or refer to them;
 //! - serves repeated reads of rows it read or wrote under the counter from
 //!   memory (`held.rs`), views included;
 //! - reuses the node's copy of the routing rules while
@@ -75,7 +76,7 @@
 //! handle locks, contact lookup, contact insert) and three under it (the
 //! counter, the team's candidates, the write at commit).
 
-use crate::behind::{self, Events, Load, State};
+use crate::behind::{self, Events, Load, Marks, State};
 use crate::held::Held;
 use crate::reads;
 use crate::routing as rt;
@@ -127,6 +128,8 @@ pub struct PgTx<'c> {
     loads: HashMap<UserId, Load>,
     /// Deferred round-robin pointers.
     pointers: HashMap<TeamId, UserId>,
+    /// Deferred reply-timer columns of held conversations.
+    marks: HashMap<ConversationId, Marks>,
     /// Rows read or written under the counter (see `held.rs`).
     held: Held,
     /// Conversations created by this job, not yet written (state in `held`).
@@ -156,6 +159,7 @@ impl<'c> PgTx<'c> {
             pending: Vec::new(),
             loads: HashMap::new(),
             pointers: HashMap::new(),
+            marks: HashMap::new(),
             held: Held::default(),
             new_convs: Vec::new(),
             messages: Vec::new(),
@@ -219,6 +223,7 @@ impl<'c> PgTx<'c> {
             convs,
             loads: std::mem::take(&mut self.loads),
             pointers: std::mem::take(&mut self.pointers),
+            marks: std::mem::take(&mut self.marks),
         }
     }
 
@@ -281,6 +286,18 @@ impl<'c> PgTx<'c> {
             self.exec(q).await?;
         }
         Ok(())
+    }
+
+    /// Prepare to defer a timer column of a conversation: true if the job
+    /// holds it, which then gets written with its other deferred writes.
+    fn mark(&mut self, conv: ConversationId) -> bool {
+        if !self.held.convs.contains_key(&conv) {
+            return false;
+        }
+        if !self.new_convs.contains(&conv) && !self.held.dirty.contains(&conv) {
+            self.held.dirty.push(conv);
+        }
+        true
     }
 
     /// Does this job hold the workspace's counter?
@@ -1046,13 +1063,22 @@ impl WriteTx for PgTx<'_> {
         Ok(())
     }
 
-    // Timer rows: written after any deferred rows of this job are flushed, so
-    // a conversation created earlier in the job is there to update.
     async fn team_settings(&mut self, ws: WorkspaceId, team: TeamId) -> R<Option<TeamSettings>> {
         tm::team_settings(self.conn, ws, team).await
     }
 
     async fn set_team_settings(&mut self, team: TeamId, settings: &TeamSettings) -> R<()> {
+        // The team row is routing state: lock it under the counter (see the
+        // module docs), or a pick waiting on it could wait for this job
+        // while this job waits for the pick's counter.
+        let row = sqlx::query("SELECT workspace_id FROM teams WHERE id = $1")
+            .bind(team.0)
+            .fetch_optional(&mut *self.conn)
+            .await
+            .map_err(db_err)?;
+        if let Some(r) = row {
+            self.lock_counter(rows::id(&r, 0)?).await?;
+        }
         tm::set_team_settings(self.conn, team, settings).await
     }
 
@@ -1061,11 +1087,19 @@ impl WriteTx for PgTx<'_> {
     }
 
     async fn note_assignment(&mut self, conv: ConversationId, at: Option<Timestamp>) -> R<()> {
+        if self.mark(conv) {
+            self.marks.entry(conv).or_default().assigned_at = Some(at);
+            return Ok(());
+        }
         self.flush().await?;
         tm::note_assignment(self.conn, conv, at).await
     }
 
     async fn note_reply(&mut self, conv: ConversationId, at: Timestamp) -> R<()> {
+        if self.mark(conv) {
+            self.marks.entry(conv).or_default().last_reply_at = Some(at);
+            return Ok(());
+        }
         self.flush().await?;
         tm::note_reply(self.conn, conv, at).await
     }

@@ -446,7 +446,9 @@ async fn two_nodes_route_every_conversation_once_and_evenly() {
 /// Routing's locks against everything else that touches the same rows, on
 /// two nodes: contacts writing in (new, again, into closed conversations),
 /// agents closing conversations (freeing capacity, draining the queue),
-/// agents going away and back (draining again), capacity changes. Nothing
+/// agents going away and back (draining again, and with the team set to
+/// return an absent member's conversations, requeueing), capacity changes,
+/// team settings changing. Nothing
 /// may fail with a database error (a deadlock would), the stored loads must
 /// match the conversations, and once everyone is back nothing waits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -454,7 +456,7 @@ async fn routing_beside_closes_and_presence_changes_does_not_deadlock() {
     let schema = fresh_schema();
     let (a, b) = (store_in(&schema).await, store_in(&schema).await);
     let s = Arc::new(setup(a.as_ref()).await);
-    let (_team, agents) = round_robin_desk(a.as_ref(), s.ws, 4, Some(3)).await;
+    let (team, agents) = round_robin_desk(a.as_ref(), s.ws, 4, Some(3)).await;
     let agents = Arc::new(agents);
     let ok_or_refused = |r: StoreResult<()>| {
         if let Err(e) = r {
@@ -501,6 +503,23 @@ async fn routing_beside_closes_and_presence_changes_does_not_deadlock() {
                     };
                     let r = node
                         .apply(s.ws, &as_actor(&s.admin), ConversationId(id), close, None)
+                        .await;
+                    ok_or_refused(r.map(drop));
+                }
+            }));
+        }
+        // An admin switching "return conversations when away" on and off:
+        // the team row is routing state too.
+        {
+            let (node, s, team) = (node.clone(), s.clone(), team.id);
+            tasks.push(tokio::spawn(async move {
+                for i in 0..30usize {
+                    let settings = baton_core::routing::TeamSettings {
+                        requeue_when_away: (i + n) % 2 == 0,
+                        ..Default::default()
+                    };
+                    let r = node
+                        .set_team_settings(s.ws, &as_actor(&s.admin), team, settings)
                         .await;
                     ok_or_refused(r.map(drop));
                 }
