@@ -1,6 +1,7 @@
 //! Baton's [`Store`] on SQLite: WAL mode, one writer thread committing in
 //! groups, a small read pool, migrations embedded and run at open.
 
+mod checkpoint;
 mod migrate;
 mod options;
 mod readers;
@@ -87,6 +88,9 @@ impl SqliteStore {
             )));
         }
         migrate::migrate(&mut conn)?;
+        checkpoint::disable_auto(&conn)?;
+        let (stop_checkpoints, stop) = std::sync::mpsc::channel::<()>();
+        checkpoint::spawn(open_conn(&opts, false)?, stop)?;
         let readers = (0..opts.readers)
             .map(|_| open_conn(&opts, true))
             .collect::<StoreResult<Vec<_>>>()?;
@@ -96,7 +100,10 @@ impl SqliteStore {
         let thread_clock = clock.clone();
         std::thread::Builder::new()
             .name("baton-sqlite-writer".into())
-            .spawn(move || writer::run(conn, rx, thread_clock, thread_wake))
+            .spawn(move || {
+                writer::run(conn, rx, thread_clock, thread_wake);
+                drop(stop_checkpoints);
+            })
             .map_err(|e| StoreError::Database(format!("cannot start writer thread: {e}")))?;
         Ok(Arc::new(SqliteStore {
             writer: tx,
