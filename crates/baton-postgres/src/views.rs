@@ -142,17 +142,19 @@ const UNREAD: &str = "(COALESCE(r.marked_unread, false) OR (c.last_incoming_at I
 
 /// Counts of open conversations per view, in one statement.
 pub async fn counts(c: &mut PgConnection, ws: WorkspaceId, viewer: UserId) -> StoreResult<ViewCounts> {
-    // Each count is its own sub-select so each uses its view's index, as the
-    // lists do; one round trip for all of them.
+    // The buckets of open conversations the trigger of migration 0006 keeps;
+    // mentions are per user and few, counted directly.
     let open = "FROM conversations c WHERE c.workspace_id = $1 AND c.status = 'open'";
     let sql = format!(
         "SELECT \
-           (SELECT count(*) {open} AND c.assignee_id = $2), \
-           (SELECT count(*) {open} AND c.assignee_id IS NULL AND c.session_id IS NULL), \
-           (SELECT count(*) {open} AND c.assignee_id IS NOT NULL), \
+           (SELECT coalesce(sum(n), 0)::bigint FROM conversation_counts WHERE workspace_id = $1 AND assignee_id = $2), \
+           (SELECT coalesce(sum(n), 0)::bigint FROM conversation_counts \
+              WHERE workspace_id = $1 AND assignee_id IS NULL AND NOT ai), \
+           (SELECT coalesce(sum(n), 0)::bigint FROM conversation_counts \
+              WHERE workspace_id = $1 AND assignee_id IS NOT NULL), \
            (SELECT count(*) {open} AND c.id IN (SELECT conversation_id FROM mentions WHERE user_id = $2)), \
-           (SELECT count(*) {open}), \
-           (SELECT count(*) {open} AND c.session_id IS NOT NULL)"
+           (SELECT coalesce(sum(n), 0)::bigint FROM conversation_counts WHERE workspace_id = $1), \
+           (SELECT coalesce(sum(n), 0)::bigint FROM conversation_counts WHERE workspace_id = $1 AND ai)"
     );
     let row = sqlx::query(&sql)
         .bind(ws.0)
@@ -171,8 +173,8 @@ pub async fn counts(c: &mut PgConnection, ws: WorkspaceId, viewer: UserId) -> St
         teams: Vec::new(),
     };
     let teams = sqlx::query(
-        "SELECT t.id, (SELECT count(*) FROM conversations c WHERE c.workspace_id = $1 \
-           AND c.status = 'open' AND c.team_id = t.id) FROM teams t WHERE t.workspace_id = $1 ORDER BY t.name_key",
+        "SELECT t.id, (SELECT coalesce(sum(n), 0)::bigint FROM conversation_counts b \
+           WHERE b.workspace_id = $1 AND b.team_id = t.id) FROM teams t WHERE t.workspace_id = $1 ORDER BY t.name_key",
     )
     .bind(ws.0)
     .fetch_all(&mut *c)

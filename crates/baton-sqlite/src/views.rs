@@ -127,35 +127,43 @@ const UNREAD: &str = "(COALESCE(r.marked_unread, 0) = 1 OR (c.last_incoming_at I
 pub fn counts(conn: &Connection, ws: WorkspaceId, viewer: UserId) -> StoreResult<ViewCounts> {
     let ws_s = ws.to_string();
     let viewer_s = viewer.to_string();
-    let count = |cond: &str, with_viewer: bool| -> StoreResult<u64> {
-        let sql = format!(
-            "SELECT count(*) FROM conversations c WHERE c.workspace_id = ?1 AND c.status = 'open' AND {cond}"
-        );
-        let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
-        let n: i64 = if with_viewer {
-            stmt.query_row([&ws_s, &viewer_s], |r| r.get(0))
-        } else {
-            stmt.query_row([&ws_s], |r| r.get(0))
-        }
+    // The buckets of open conversations the triggers of migration 0006 keep.
+    let mut out = conn
+        .prepare_cached(
+            "SELECT coalesce(sum(n) FILTER (WHERE assignee_id = ?2), 0), \
+                    coalesce(sum(n) FILTER (WHERE assignee_id = '' AND ai = 0), 0), \
+                    coalesce(sum(n) FILTER (WHERE assignee_id <> ''), 0), \
+                    coalesce(sum(n), 0), \
+                    coalesce(sum(n) FILTER (WHERE ai = 1), 0) \
+             FROM conversation_counts WHERE workspace_id = ?1",
+        )
+        .and_then(|mut s| {
+            s.query_row([&ws_s, &viewer_s], |r| {
+                Ok(ViewCounts {
+                    mine: r.get::<_, i64>(0)? as u64,
+                    unassigned: r.get::<_, i64>(1)? as u64,
+                    assigned: r.get::<_, i64>(2)? as u64,
+                    mentions: 0,
+                    all: r.get::<_, i64>(3)? as u64,
+                    ai_queue: r.get::<_, i64>(4)? as u64,
+                    teams: Vec::new(),
+                })
+            })
+        })
         .map_err(db_err)?;
-        Ok(n as u64)
-    };
-    let mut out = ViewCounts {
-        mine: count("c.assignee_id = ?2", true)?,
-        unassigned: count("c.assignee_id IS NULL AND c.session_id IS NULL", false)?,
-        assigned: count("c.assignee_id IS NOT NULL", false)?,
-        mentions: count(
-            "c.id IN (SELECT conversation_id FROM mentions WHERE user_id = ?2)",
-            true,
-        )?,
-        all: count("1", false)?,
-        ai_queue: count("c.session_id IS NOT NULL", false)?,
-        teams: Vec::new(),
-    };
+    // Mentions are per user and few: counted directly.
+    out.mentions = conn
+        .prepare_cached(
+            "SELECT count(*) FROM conversations c WHERE c.workspace_id = ?1 AND c.status = 'open' \
+             AND c.id IN (SELECT conversation_id FROM mentions WHERE user_id = ?2)",
+        )
+        .and_then(|mut s| s.query_row([&ws_s, &viewer_s], |r| r.get::<_, i64>(0)))
+        .map_err(db_err)? as u64;
     let mut stmt = conn
         .prepare_cached(
-            "SELECT t.id, (SELECT count(*) FROM conversations c WHERE c.workspace_id = ?1 \
-               AND c.status = 'open' AND c.team_id = t.id) FROM teams t WHERE t.workspace_id = ?1 ORDER BY t.name_key",
+            "SELECT t.id, (SELECT coalesce(sum(n), 0) FROM conversation_counts b \
+               WHERE b.workspace_id = ?1 AND b.team_id = t.id) \
+             FROM teams t WHERE t.workspace_id = ?1 ORDER BY t.name_key",
         )
         .map_err(db_err)?;
     out.teams = stmt

@@ -10,7 +10,11 @@ use std::sync::Arc;
 
 fn db_url() -> String {
     let dir = std::env::temp_dir().join("baton-sqlite-tests");
-    format!("sqlite://{}", dir.join(format!("{}.db", uuid::Uuid::now_v7().simple())).display())
+    format!(
+        "sqlite://{}",
+        dir.join(format!("{}.db", uuid::Uuid::now_v7().simple()))
+            .display()
+    )
 }
 
 fn tag_rule(tag: &str) -> RuleInput {
@@ -57,7 +61,10 @@ async fn routing_follows_rule_changes_made_through_the_store() {
         .id;
     let rule = store.create_rule(ws, &sys, tag_rule("first")).await.unwrap();
     assert_eq!(inbound_tags(store.as_ref(), ws, ch, "a").await, vec!["first"]);
-    store.replace_rule(ws, &sys, rule.id, tag_rule("second")).await.unwrap();
+    store
+        .replace_rule(ws, &sys, rule.id, tag_rule("second"))
+        .await
+        .unwrap();
     assert_eq!(inbound_tags(store.as_ref(), ws, ch, "b").await, vec!["second"]);
     store.delete_rule(ws, &sys, rule.id).await.unwrap();
     assert!(inbound_tags(store.as_ref(), ws, ch, "c").await.is_empty());
@@ -86,6 +93,9 @@ async fn routing_follows_rule_changes_made_by_another_connection() {
     assert_eq!(inbound_tags(server.as_ref(), ws, ch, "a").await, vec!["first"]);
     // Another process (say, an admin tool) edits the rule in the same file.
     let other = SqliteStore::open(&url, Arc::new(SystemClock)).await.unwrap();
-    other.replace_rule(ws, &sys, rule.id, tag_rule("edited")).await.unwrap();
+    other
+        .replace_rule(ws, &sys, rule.id, tag_rule("edited"))
+        .await
+        .unwrap();
     assert_eq!(inbound_tags(server.as_ref(), ws, ch, "b").await, vec!["edited"]);
 }

@@ -57,6 +57,7 @@ macro_rules! conformance_tests {
             views_select_the_right_conversations,
             view_filters_narrow_the_list,
             counts_match_the_views,
+            counts_stay_true_through_every_kind_of_change,
             search_finds_message_text_and_contact_names,
             cursor_paging_is_stable_under_inserts,
             timeline_holds_every_change_in_order,

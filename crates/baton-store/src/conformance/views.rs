@@ -319,3 +319,121 @@ pub async fn seeded_conversations_are_listed(store: Arc<dyn Store>) {
         "seeding keeps the log gapless"
     );
 }
+
+/// The counts as the lists give them, for `viewer`.
+async fn counted_by_listing(f: &Fixture, viewer: &User) -> ViewCounts {
+    let n = |v: View| async move {
+        f.list(
+            viewer,
+            ViewFilter {
+                view: Some(v),
+                ..Default::default()
+            },
+        )
+        .await
+        .len() as u64
+    };
+    let team = f
+        .list(
+            viewer,
+            ViewFilter {
+                team_id: Some(f.team.id),
+                ..Default::default()
+            },
+        )
+        .await
+        .len() as u64;
+    ViewCounts {
+        mine: n(View::Mine).await,
+        unassigned: n(View::Unassigned).await,
+        assigned: n(View::Assigned).await,
+        mentions: n(View::Mentions).await,
+        all: n(View::All).await,
+        ai_queue: n(View::AiQueue).await,
+        teams: vec![TeamCount {
+            team_id: f.team.id,
+            count: team,
+        }],
+    }
+}
+
+/// The maintained counts equal what the lists show after every kind of
+/// ownership and status change, for two viewers.
+pub async fn counts_stay_true_through_every_kind_of_change(store: Arc<dyn Store>) {
+    let f = Fixture::new(store).await;
+    let a = f.conversation("k1").await;
+    let b = f.conversation("k2").await;
+    let c = f.conversation("k3").await;
+    let later = chrono::Utc::now() + chrono::Duration::hours(3);
+    let steps: Vec<(ConversationId, Command)> = vec![
+        (a, Command::AssignUser { user_id: f.alice.id }),
+        (a, Command::AssignTeam { team_id: f.team.id }),
+        (b, Command::AssignTeam { team_id: f.team.id }),
+        (
+            b,
+            Command::AssignAgent {
+                agent_id: f.bot.id,
+                send_initial_message: false,
+            },
+        ),
+        (a, Command::AssignUser { user_id: f.bob.id }),
+        (c, Command::AssignUser { user_id: f.alice.id }),
+        (b, Command::EndAgentSession),
+        (b, Command::ResumeAgentSession),
+        (b, Command::TakeOver),
+        (
+            c,
+            Command::SetStatus {
+                status: Status::Closed,
+                snoozed_until: None,
+            },
+        ),
+        (
+            a,
+            Command::SetStatus {
+                status: Status::Snoozed,
+                snoozed_until: Some(later),
+            },
+        ),
+        (
+            a,
+            Command::SetStatus {
+                status: Status::Open,
+                snoozed_until: None,
+            },
+        ),
+        (
+            c,
+            Command::SetStatus {
+                status: Status::Open,
+                snoozed_until: None,
+            },
+        ),
+        (a, Command::UnassignTeam),
+        (c, Command::UnassignUser),
+        (b, Command::UnassignAgent),
+        (
+            b,
+            Command::SetStatus {
+                status: Status::Pending,
+                snoozed_until: None,
+            },
+        ),
+    ];
+    for (i, (id, cmd)) in steps.into_iter().enumerate() {
+        f.ok(&f.alice, id, cmd.clone()).await;
+        for viewer in [&f.alice, &f.bob] {
+            let counts = f.store.view_counts(f.ws, viewer.id).await.unwrap();
+            assert_eq!(
+                counts,
+                counted_by_listing(&f, viewer).await,
+                "after step {i} ({cmd:?}), seen by {}",
+                viewer.name
+            );
+        }
+    }
+    // A contact writing in opens a new conversation, counted at once.
+    f.conversation("k4").await;
+    let counts = f.store.view_counts(f.ws, f.alice.id).await.unwrap();
+    assert_eq!(counts, counted_by_listing(&f, &f.alice).await);
+}
