@@ -29,10 +29,9 @@ fn view_condition(sql: &mut Sql, view: View, viewer: &str) {
         }
         View::Unassigned => "c.assignee_id IS NULL AND c.session_id IS NULL".to_string(),
         View::Assigned => "c.assignee_id IS NOT NULL".to_string(),
-        View::Mentions => {
-            let p = sql.param(viewer.to_string());
-            format!("c.id IN (SELECT conversation_id FROM mentions WHERE user_id = {p})")
-        }
+        // `mv` is the viewer's mentions, joined first (see `list`): as an
+        // `IN` condition, SQLite walks every open conversation to test it.
+        View::Mentions => "c.id = mv.mid".to_string(),
         View::All => return,
         View::AiQueue => "c.session_id IS NOT NULL".to_string(),
     };
@@ -101,11 +100,22 @@ pub fn list(
     }
     let limit = page.limit();
     let pl = sql.param(i64::from(limit) + 1);
+    // The mentions view starts from the viewer's few mentions (CROSS JOIN
+    // fixes that order) and sorts them, instead of scanning the whole
+    // workspace in activity order for the rare mentioned conversation.
+    let from = if f.view == Some(View::Mentions) {
+        format!(
+            "FROM (SELECT DISTINCT conversation_id AS mid FROM mentions WHERE user_id = ?1) mv \
+             CROSS JOIN {}",
+            rows::VIEW_FROM.trim_start_matches("FROM ")
+        )
+    } else {
+        rows::VIEW_FROM.to_string()
+    };
     let text = format!(
-        "SELECT {}, {} {} WHERE {} ORDER BY c.last_activity_at DESC, c.id DESC LIMIT {pl}",
+        "SELECT {}, {} {from} WHERE {} ORDER BY c.last_activity_at DESC, c.id DESC LIMIT {pl}",
         rows::CONV_COLS,
         rows::VIEW_COLS,
-        rows::VIEW_FROM,
         sql.where_.join(" AND ")
     );
     let items: Vec<ConversationView> = conn
@@ -151,11 +161,12 @@ pub fn counts(conn: &Connection, ws: WorkspaceId, viewer: UserId) -> StoreResult
             })
         })
         .map_err(db_err)?;
-    // Mentions are per user and few: counted directly.
+    // Mentions are per user and few: counted directly, starting from them
+    // (CROSS JOIN keeps SQLite from walking every open conversation instead).
     out.mentions = conn
         .prepare_cached(
-            "SELECT count(*) FROM conversations c WHERE c.workspace_id = ?1 AND c.status = 'open' \
-             AND c.id IN (SELECT conversation_id FROM mentions WHERE user_id = ?2)",
+            "SELECT count(*) FROM (SELECT DISTINCT conversation_id AS id FROM mentions WHERE user_id = ?2) m \
+             CROSS JOIN conversations c ON c.id = m.id WHERE c.workspace_id = ?1 AND c.status = 'open'",
         )
         .and_then(|mut s| s.query_row([&ws_s, &viewer_s], |r| r.get::<_, i64>(0)))
         .map_err(db_err)? as u64;
