@@ -562,6 +562,17 @@ async fn pick_other(
     Ok(Some((user, x)))
 }
 
+/// Pick an eligible member of the team (round robin or balanced), moving the
+/// round-robin pointer; the explanation says who was considered and why.
+pub async fn pick_in_team(
+    tx: &mut dyn WriteTx,
+    ws: WorkspaceId,
+    team: TeamId,
+    mode: PickMode,
+) -> StoreResult<Option<(UserId, Value)>> {
+    pick_other(tx, ws, team, mode, None).await
+}
+
 /// Take a conversation from its assignee: straight to another eligible member,
 /// or (requeue, or nobody else eligible) back to the team's queue.
 async fn take_back(
