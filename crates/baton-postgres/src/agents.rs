@@ -47,8 +47,14 @@ pub async fn article_by_id(c: &mut PgConnection, ws: WorkspaceId, id: ArticleId)
         .transpose()
 }
 
-async fn exec(c: &mut PgConnection, q: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>) -> R<u64> {
-    q.execute(&mut *c).await.map(|r| r.rows_affected()).map_err(db_err)
+async fn exec(
+    c: &mut PgConnection,
+    q: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+) -> R<u64> {
+    q.execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+        .map_err(db_err)
 }
 
 /// Insert an article.

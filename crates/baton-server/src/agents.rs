@@ -6,8 +6,8 @@
 //! the transaction that would commit it.
 
 use baton_agents::{
-    AgentConfig, AgentOutcome, AgentRequest, Decision, Floors, KnowledgeIndex, ReplyMode, Runtime, Speaker, Turn,
-    runtime_for,
+    AgentConfig, AgentOutcome, AgentRequest, Decision, Floors, KnowledgeIndex, ReplyMode, Runtime, Speaker,
+    Turn, runtime_for,
 };
 use baton_core::directory::Agent;
 use baton_core::*;
@@ -140,12 +140,7 @@ impl AgentHub {
     }
 
     /// Ask the agent (no store writes).
-    async fn ask(
-        &self,
-        agent: &Agent,
-        conv: ConversationId,
-        trigger: &Trigger,
-    ) -> StoreResult<AgentOutcome> {
+    async fn ask(&self, agent: &Agent, conv: ConversationId, trigger: &Trigger) -> StoreResult<AgentOutcome> {
         let config = AgentConfig::from(agent);
         let req = match trigger {
             Trigger::Greeting => AgentRequest::greeting(config),
@@ -246,7 +241,10 @@ impl AgentHub {
             .find(|t| t.speaker == Speaker::Contact)
             .map(|t| t.text.clone())
             .ok_or_else(|| {
-                StoreError::conflict("nothing_to_answer", "the contact has not written anything to answer")
+                StoreError::conflict(
+                    "nothing_to_answer",
+                    "the contact has not written anything to answer",
+                )
             })?;
         let trigger_history: Vec<Turn> = history;
         let config = AgentConfig::from(&agent);

@@ -744,7 +744,6 @@ impl WriteTx for SqliteTx<'_> {
     async fn workspace_ids(&mut self) -> R<Vec<WorkspaceId>> {
         ag::workspace_ids(self.conn)
     }
-
 }
 
 /// The columns of `conversations` in [`conv_params`] order.

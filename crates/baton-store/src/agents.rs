@@ -161,7 +161,10 @@ pub async fn update_article(
     patch: ArticlePatch,
 ) -> StoreResult<Article> {
     require_manage(actor)?;
-    let before = tx.article(ws, id).await?.ok_or(StoreError::not_found("article"))?;
+    let before = tx
+        .article(ws, id)
+        .await?
+        .ok_or(StoreError::not_found("article"))?;
     let mut a = before.clone();
     if let Some(t) = &patch.title {
         a.title = parse_title(t)?;
@@ -195,7 +198,10 @@ pub async fn delete_article(
     id: ArticleId,
 ) -> StoreResult<()> {
     require_manage(actor)?;
-    let before = tx.article(ws, id).await?.ok_or(StoreError::not_found("article"))?;
+    let before = tx
+        .article(ws, id)
+        .await?
+        .ok_or(StoreError::not_found("article"))?;
     tx.delete_article(ws, id).await?;
     let now = tx.now();
     let ev = workspace_event(
@@ -254,8 +260,16 @@ pub async fn agent_reply(
         crate::ops::apply_annotated_with(tx, ws, &actor, conv, &cmd, None, "receipt", &turn.receipt).await?;
     let message = out.message.as_ref().map(|m| m.id);
     let now = tx.now();
-    tx.insert_ai_reply(ws, conv, &turn.idempotency_key, message, turn.session_id, &turn.receipt, now)
-        .await?;
+    tx.insert_ai_reply(
+        ws,
+        conv,
+        &turn.idempotency_key,
+        message,
+        turn.session_id,
+        &turn.receipt,
+        now,
+    )
+    .await?;
     Ok(AgentCommit::Done(Box::new(out)))
 }
 
@@ -285,8 +299,9 @@ pub async fn agent_handoff(
             body: text.to_string(),
             agent_session_id: Some(turn.session_id),
         };
-        let out = crate::ops::apply_annotated_with(tx, ws, &actor, conv, &cmd, None, "receipt", &turn.receipt)
-            .await?;
+        let out =
+            crate::ops::apply_annotated_with(tx, ws, &actor, conv, &cmd, None, "receipt", &turn.receipt)
+                .await?;
         message = out.message.map(|m| m.id);
     }
     let cmd = Command::HandOff {
@@ -334,8 +349,16 @@ pub async fn agent_handoff(
         }
     }
     let now = tx.now();
-    tx.insert_ai_reply(ws, conv, &turn.idempotency_key, message, turn.session_id, &turn.receipt, now)
-        .await?;
+    tx.insert_ai_reply(
+        ws,
+        conv,
+        &turn.idempotency_key,
+        message,
+        turn.session_id,
+        &turn.receipt,
+        now,
+    )
+    .await?;
     Ok(AgentCommit::Done(Box::new(out)))
 }
 

@@ -508,7 +508,13 @@ pub trait Store: Send + Sync + 'static {
         .await
     }
     /// Write an article (admins).
-    async fn create_article(&self, ws: WorkspaceId, actor: &Actor, title: &str, body: &str) -> StoreResult<Article> {
+    async fn create_article(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        title: &str,
+        body: &str,
+    ) -> StoreResult<Article> {
         let (actor, title, body) = (actor.clone(), title.to_string(), body.to_string());
         in_tx(self, move |tx| {
             Box::pin(async move { agents::create_article(tx, ws, &actor, &title, &body).await })
@@ -582,7 +588,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Draft> {
         let (actor, body) = (actor.clone(), body.to_string());
         in_tx(self, move |tx| {
-            Box::pin(async move { agents::save_draft(tx, ws, &actor, conversation, agent, &body, receipt).await })
+            Box::pin(
+                async move { agents::save_draft(tx, ws, &actor, conversation, agent, &body, receipt).await },
+            )
         })
         .await
     }
@@ -604,7 +612,10 @@ pub trait Store: Send + Sync + 'static {
     }
     /// Set the agent worker's position in the workspace's log.
     async fn set_agent_cursor(&self, ws: WorkspaceId, seq: i64) -> StoreResult<()> {
-        in_tx(self, move |tx| Box::pin(async move { tx.set_agent_cursor(ws, seq).await })).await
+        in_tx(self, move |tx| {
+            Box::pin(async move { tx.set_agent_cursor(ws, seq).await })
+        })
+        .await
     }
     /// Every workspace's id (for workers that visit them all).
     async fn workspace_ids(&self) -> StoreResult<Vec<WorkspaceId>> {

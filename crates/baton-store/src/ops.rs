@@ -680,9 +680,7 @@ pub async fn inbound(
     // the conversation waits in the AI queue until the agent hands off.
     let mut conv = conv;
     let mut autopilot = false;
-    if created
-        && let Some(agent) = autopilot_agent(tx, ws, ch.autopilot_agent_id).await?
-    {
+    if created && let Some(agent) = autopilot_agent(tx, ws, ch.autopilot_agent_id).await? {
         let cmd = Command::AssignAgent {
             agent_id: agent,
             send_initial_message: false,
@@ -806,7 +804,16 @@ pub async fn apply_annotated(
         .conversation_for_update(ws, id)
         .await?
         .ok_or(StoreError::not_found("conversation"))?;
-    apply_decided(tx, ws, actor, &conv, cmd, reason, explanation.map(|x| ("routing", x))).await
+    apply_decided(
+        tx,
+        ws,
+        actor,
+        &conv,
+        cmd,
+        reason,
+        explanation.map(|x| ("routing", x)),
+    )
+    .await
 }
 
 /// Apply a command whose events carry `data.<key> = value` (e.g. an AI receipt).

@@ -2,9 +2,9 @@
 //! transaction. The use cases in [`crate::ops`] are written once against it,
 //! so both backends share every decision and differ only in SQL.
 
+use crate::agents::{Article, Draft};
 use crate::error::StoreError;
 use crate::error::StoreResult;
-use crate::agents::{Article, Draft};
 use crate::types::{ContactInput, ConversationView};
 use async_trait::async_trait;
 use baton_core::directory::*;

@@ -114,7 +114,9 @@ async fn handle(hub: &AgentHub, store: &Arc<dyn Store>, e: &Event) {
     let ws = e.workspace_id;
     let ev = &e.event;
     match ev.kind {
-        EventKind::ArticleCreated | EventKind::ArticleUpdated | EventKind::ArticleDeleted => hub.invalidate(ws),
+        EventKind::ArticleCreated | EventKind::ArticleUpdated | EventKind::ArticleDeleted => {
+            hub.invalidate(ws)
+        }
         EventKind::SessionStarted if ev.data["send_initial_message"] == serde_json::json!(true) => {
             let (Some(conv), Some(session), Some(agent)) = (
                 ev.conversation_id,
@@ -127,7 +129,8 @@ async fn handle(hub: &AgentHub, store: &Arc<dyn Store>, e: &Event) {
             retry(|| hub.take_turn(ws, conv, session, agent, Trigger::Greeting, key.clone())).await;
         }
         EventKind::MessageCreated if ev.data["kind"] == "incoming" => {
-            let (Some(conv), Some(message)) = (ev.conversation_id, parse::<MessageId>(&ev.data["message_id"]))
+            let (Some(conv), Some(message)) =
+                (ev.conversation_id, parse::<MessageId>(&ev.data["message_id"]))
             else {
                 return;
             };
@@ -146,7 +149,17 @@ async fn handle(hub: &AgentHub, store: &Arc<dyn Store>, e: &Event) {
                 return;
             }
             let key = format!("reply:{message}");
-            retry(|| hub.take_turn(ws, conv, s.id, s.agent_id, Trigger::Message { id: message }, key.clone())).await;
+            retry(|| {
+                hub.take_turn(
+                    ws,
+                    conv,
+                    s.id,
+                    s.agent_id,
+                    Trigger::Message { id: message },
+                    key.clone(),
+                )
+            })
+            .await;
         }
         _ => {}
     }

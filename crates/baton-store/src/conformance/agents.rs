@@ -94,7 +94,12 @@ pub async fn articles_are_managed_by_admins_and_read_by_members(store: Arc<dyn S
         .unwrap()
         .items;
     let kinds: Vec<_> = audit.iter().map(|e| e.event.kind.as_str()).collect();
-    assert!(kinds.starts_with(&["article.deleted", "article.updated", "article.created", "article.created"]));
+    assert!(kinds.starts_with(&[
+        "article.deleted",
+        "article.updated",
+        "article.created",
+        "article.created"
+    ]));
 }
 
 pub async fn agent_reply_carries_agent_session_and_receipt(store: Arc<dyn Store>) {
@@ -148,31 +153,45 @@ pub async fn reply_generated_while_the_session_ended_is_not_committed(store: Arc
     // Ended by a user, keeping the agent.
     let (id, session) = with_session(&f, "carol").await;
     f.ok(&f.alice, id, Command::EndAgentSession).await;
-    let r = f.store.agent_reply(f.ws, id, turn(session, "k1"), "late").await.unwrap();
+    let r = f
+        .store
+        .agent_reply(f.ws, id, turn(session, "k1"), "late")
+        .await
+        .unwrap();
     assert!(matches!(r, AgentCommit::SessionInactive), "{r:?}");
     assert_eq!(f.get(id).await.agent_id, Some(f.bot.id), "the agent stays");
     // Taken over.
     let (id2, s2) = with_session(&f, "dave").await;
     f.ok(&f.bob, id2, Command::TakeOver).await;
-    let r = f.store.agent_reply(f.ws, id2, turn(s2, "k2"), "late").await.unwrap();
+    let r = f
+        .store
+        .agent_reply(f.ws, id2, turn(s2, "k2"), "late")
+        .await
+        .unwrap();
     assert!(matches!(r, AgentCommit::SessionInactive));
     // Unassigned.
     let (id3, s3) = with_session(&f, "erin").await;
     f.ok(&f.alice, id3, Command::UnassignAgent).await;
-    let r = f.store.agent_reply(f.ws, id3, turn(s3, "k3"), "late").await.unwrap();
+    let r = f
+        .store
+        .agent_reply(f.ws, id3, turn(s3, "k3"), "late")
+        .await
+        .unwrap();
     assert!(matches!(r, AgentCommit::SessionInactive));
     // Handed back: a new session, the old one's reply is still refused.
-    f.ok(
-        &f.alice,
-        id,
-        Command::ResumeAgentSession,
-    )
-    .await;
-    let r = f.store.agent_reply(f.ws, id, turn(session, "k4"), "stale").await.unwrap();
+    f.ok(&f.alice, id, Command::ResumeAgentSession).await;
+    let r = f
+        .store
+        .agent_reply(f.ws, id, turn(session, "k4"), "stale")
+        .await
+        .unwrap();
     assert!(matches!(r, AgentCommit::SessionInactive));
     for c in [id, id2, id3] {
         assert!(
-            messages(&f, c).await.iter().all(|m| m.kind != MessageKind::Outgoing),
+            messages(&f, c)
+                .await
+                .iter()
+                .all(|m| m.kind != MessageKind::Outgoing),
             "nothing was sent"
         );
     }
@@ -200,7 +219,11 @@ pub async fn human_reply_does_not_end_the_session(store: Arc<dyn Store>) {
     .await;
     let c = f.get(id).await;
     assert_eq!(c.agent_session.as_ref().map(|s| s.id), Some(session));
-    let r = f.store.agent_reply(f.ws, id, turn(session, "k"), "still here").await.unwrap();
+    let r = f
+        .store
+        .agent_reply(f.ws, id, turn(session, "k"), "still here")
+        .await
+        .unwrap();
     assert!(is_done(&r));
 }
 
@@ -238,7 +261,10 @@ pub async fn handoff_ends_the_session_and_the_team_gets_it_by_round_robin(store:
             .iter()
             .find(|e| e.event.kind == EventKind::SessionEnded)
             .unwrap();
-        assert_eq!(ended.event.data["handoff_reason"], json!("contact asked for a human"));
+        assert_eq!(
+            ended.event.data["handoff_reason"],
+            json!("contact asked for a human")
+        );
         let assigned = events
             .iter()
             .rfind(|e| e.event.kind == EventKind::AssigneeChanged)
@@ -323,19 +349,28 @@ pub async fn autopilot_starts_every_new_conversation_with_a_session(store: Arc<d
     let t = f.ok(&f.bob, c.id, Command::TakeOver).await;
     assert_eq!(t.view.conversation.assignee_id, Some(f.bob.id));
     assert!(t.view.conversation.ai_handoff_at.is_some());
-    let r = f.store.agent_reply(f.ws, c.id, turn(s.id, "k"), "late").await.unwrap();
+    let r = f
+        .store
+        .agent_reply(f.ws, c.id, turn(s.id, "k"), "late")
+        .await
+        .unwrap();
     assert!(matches!(r, AgentCommit::SessionInactive));
     let back = f.ok(&f.bob, c.id, Command::ResumeAgentSession).await;
     let s2 = back.view.conversation.agent_session.unwrap();
     assert_ne!(s2.id, s.id);
-    let r = f.store.agent_reply(f.ws, c.id, turn(s2.id, "k2"), "back").await.unwrap();
+    let r = f
+        .store
+        .agent_reply(f.ws, c.id, turn(s2.id, "k2"), "back")
+        .await
+        .unwrap();
     assert!(is_done(&r), "a handed-back session speaks again: {r:?}");
 }
 
 pub async fn drafts_are_replaced_survive_reassignment_and_clear_on_reply(store: Arc<dyn Store>) {
     let f = Fixture::new(store).await;
     let id = f.conversation("carol").await;
-    f.ok(&f.alice, id, Command::AssignUser { user_id: f.alice.id }).await;
+    f.ok(&f.alice, id, Command::AssignUser { user_id: f.alice.id })
+        .await;
     assert_eq!(f.store.get_draft(f.ws, id).await.unwrap(), None);
     let alice = f.actor(&f.alice);
     f.store
@@ -350,7 +385,8 @@ pub async fn drafts_are_replaced_survive_reassignment_and_clear_on_reply(store: 
     assert_eq!(d.body, "second");
     assert_eq!(d.agent_id, f.bot.id);
     assert_eq!(d.requested_by, alice);
-    f.ok(&f.alice, id, Command::AssignUser { user_id: f.bob.id }).await;
+    f.ok(&f.alice, id, Command::AssignUser { user_id: f.bob.id })
+        .await;
     assert_eq!(f.store.get_draft(f.ws, id).await.unwrap().unwrap().body, "second");
     assert!(f.kinds(id).await.contains(&"conversation.draft_saved"));
     let r = f
