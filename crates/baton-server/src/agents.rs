@@ -26,8 +26,11 @@ const HISTORY: u32 = 50;
 pub struct AgentHub {
     store: Arc<dyn Store>,
     knowledge: Mutex<HashMap<WorkspaceId, Arc<KnowledgeIndex>>>,
-    runtimes: Mutex<HashMap<AgentId, (Timestamp, Arc<KnowledgeIndex>, Arc<dyn Runtime>)>>,
+    runtimes: Mutex<HashMap<AgentId, CachedRuntime>>,
 }
+
+/// A built runtime, valid while the agent's `updated_at` and the index are the same.
+type CachedRuntime = (Timestamp, Arc<KnowledgeIndex>, Arc<dyn Runtime>);
 
 /// Why a turn was triggered.
 #[derive(Debug, Clone)]

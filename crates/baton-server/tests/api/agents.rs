@@ -3,6 +3,8 @@
 //! the OpenAI runtime against a fake; exactly one reply across a restart;
 //! articles and drafts over the API.
 
+#![allow(clippy::unwrap_used)]
+
 use crate::common::*;
 use baton_core::directory::*;
 use baton_core::*;
