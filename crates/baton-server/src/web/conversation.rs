@@ -125,6 +125,8 @@ pub struct ConversationPage {
     pub can_reply: bool,
     /// Mention candidates, as JSON for the composer script.
     pub mention_json: String,
+    /// The AI draft reply, if an agent proposed one: (agent name, text).
+    pub draft: Option<(String, String)>,
 }
 
 /// Every member, across pages (a workspace's people are few).
@@ -251,13 +253,21 @@ async fn build(
             .await?;
         view = out.view;
     }
-    let (users, agents, teams, channels) = tokio::join!(
+    let (users, agents, teams, channels, draft) = tokio::join!(
         all_users(state, ws),
         state.store.list_agents(ws),
         state.store.list_teams(ws),
         state.store.list_channels(ws),
+        state.store.get_draft(ws, id),
     );
-    let (users, agents, teams, channels) = (users?, agents?, teams?, channels?);
+    let (users, agents, teams, channels, draft) = (users?, agents?, teams?, channels?, draft?);
+    let draft = draft.map(|d| {
+        let name = agents
+            .iter()
+            .find(|a| a.id == d.agent_id)
+            .map_or_else(|| "AI agent".to_string(), |a| a.name.clone());
+        (name, d.body)
+    });
     let mut messages = Vec::new();
     let mut req = PageRequest::first(MAX_LIMIT);
     loop {
@@ -377,6 +387,7 @@ async fn build(
             .collect(),
         can_assign: me.can(Action::Assign),
         can_reply: me.can(Action::Reply),
+        draft,
         mention_json: serde_json::to_string(&mention)
             .unwrap_or_else(|_| "[]".into())
             // Never let a name close the <script> element it sits in.

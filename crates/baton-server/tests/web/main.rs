@@ -454,3 +454,32 @@ async fn admin_pages_manage_the_directory() {
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.expect("body").contains("Refunds"));
 }
+
+#[tokio::test]
+async fn the_ai_draft_shows_above_the_composer_with_a_use_control() {
+    let app = TestApp::spawn().await;
+    let alice = app.ws.alice.user.clone();
+    let b = sign_in(&app, &alice).await;
+    let id = conversation(&app).await;
+    let (_, html) = b.get(&app, &format!("/c/{id}")).await;
+    assert!(!html.contains("data-testid=\"ai-draft\""));
+    let actor = Actor::User {
+        id: alice.id,
+        role: alice.role,
+    };
+    app.store
+        .save_draft(
+            app.ws.id,
+            &actor,
+            id,
+            app.ws.bot.id,
+            "Your parcel ships tomorrow.",
+            serde_json::json!({"action": "draft"}),
+        )
+        .await
+        .expect("draft");
+    let (_, html) = b.get(&app, &format!("/c/{id}")).await;
+    assert!(html.contains("data-testid=\"ai-draft\""), "the draft shows");
+    assert!(html.contains("Your parcel ships tomorrow."));
+    assert!(html.contains("data-use-draft"), "with a Use draft control");
+}
