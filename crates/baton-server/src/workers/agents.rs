@@ -7,6 +7,10 @@
 //! so re-reading the log after a restart, or a second node reading it too,
 //! never sends twice; and the store refuses a commit whose session is no
 //! longer active. Article changes invalidate the workspace's knowledge index.
+//!
+//! Each workspace is followed by its own task, one batch of events at a time:
+//! the conversations of a batch are answered concurrently, the cursor is saved
+//! after the whole batch.
 
 use crate::agents::{AgentHub, Trigger};
 use baton_core::*;
@@ -94,12 +98,27 @@ async fn follow(
             }
             continue;
         }
+        // Turns in one conversation run in log order; different conversations
+        // of the batch run side by side (the next batch waits for the slowest).
+        let mut lanes: Vec<(Option<ConversationId>, Vec<&Event>)> = Vec::new();
         for e in &events {
-            if *stopping.borrow() {
-                break;
+            let key = e.event.conversation_id;
+            match lanes.iter_mut().find(|(k, _)| key.is_some() && *k == key) {
+                Some((_, lane)) => lane.push(e),
+                None => lanes.push((key, vec![e])),
             }
-            handle(&hub, &store, e).await;
-            cursor = e.seq;
+        }
+        futures::future::join_all(lanes.into_iter().map(|(_, lane)| {
+            let (hub, store) = (&hub, &store);
+            async move {
+                for e in lane {
+                    handle(hub, store, e).await;
+                }
+            }
+        }))
+        .await;
+        if let Some(last) = events.last() {
+            cursor = last.seq;
         }
         if let Err(e) = store.set_agent_cursor(ws, cursor).await {
             // Not fatal: a restart re-reads from the old cursor and the
