@@ -482,4 +482,10 @@ async fn the_ai_draft_shows_above_the_composer_with_a_use_control() {
     assert!(html.contains("data-testid=\"ai-draft\""), "the draft shows");
     assert!(html.contains("Your parcel ships tomorrow."));
     assert!(html.contains("data-use-draft"), "with a Use draft control");
+    let (_, timeline) = b.get(&app, &format!("/c/{id}/timeline")).await;
+    assert!(
+        timeline.contains("data-testid=\"ai-receipt\""),
+        "the receipt shows"
+    );
+    assert!(timeline.contains("action draft"));
 }
