@@ -202,3 +202,25 @@ pub async fn workspace_ids(c: &mut PgConnection) -> R<Vec<WorkspaceId>> {
         .map_err(db_err)?;
     rows::all(rows, |r| rows::id(r, 0))
 }
+
+/// Conversations whose active session has been idle past its agent's maximum.
+pub async fn idle_sessions(
+    c: &mut PgConnection,
+    now: Timestamp,
+    limit: u32,
+) -> R<Vec<(WorkspaceId, ConversationId)>> {
+    let rows = sqlx::query(
+        "SELECT c.workspace_id, c.id FROM conversations c JOIN agents a ON a.id = c.session_agent_id \
+         WHERE c.session_id IS NOT NULL AND GREATEST(c.session_started_at, c.last_activity_at) + \
+           (CASE WHEN jsonb_typeof(a.settings -> 'max_session_minutes') = 'number' \
+                 AND (a.settings ->> 'max_session_minutes')::numeric > 0 \
+                 THEN (a.settings ->> 'max_session_minutes')::numeric ELSE 1440 END) * interval '1 minute' <= $1 \
+         ORDER BY c.workspace_id, c.id LIMIT $2",
+    )
+    .bind(now)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *c)
+    .await
+    .map_err(db_err)?;
+    rows::all(rows, |r| Ok((rows::id(r, 0)?, rows::id(r, 1)?)))
+}

@@ -1207,6 +1207,10 @@ impl WriteTx for PgTx<'_> {
         ag::workspace_ids(self.conn).await
     }
 
+    async fn idle_sessions(&mut self, now: Timestamp, limit: u32) -> R<Vec<(WorkspaceId, ConversationId)>> {
+        ag::idle_sessions(self.conn, now, limit).await
+    }
+
     async fn conversation_view(
         &mut self,
         ws: WorkspaceId,

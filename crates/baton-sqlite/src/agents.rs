@@ -198,3 +198,23 @@ pub fn workspace_ids(conn: &Connection) -> R<Vec<WorkspaceId>> {
         .map_err(db_err)?;
     Ok(rows)
 }
+
+/// Conversations whose active session has been idle past its agent's maximum.
+pub fn idle_sessions(conn: &Connection, now: Timestamp, limit: u32) -> R<Vec<(WorkspaceId, ConversationId)>> {
+    let mut s = conn
+        .prepare_cached(
+            "SELECT c.workspace_id, c.id FROM conversations c JOIN agents a ON a.id = c.session_agent_id \
+             WHERE c.session_id IS NOT NULL AND max(c.session_started_at, c.last_activity_at) + \
+               CAST(CASE WHEN json_type(a.settings, '$.max_session_minutes') IN ('integer', 'real') \
+                    AND json_extract(a.settings, '$.max_session_minutes') > 0 \
+                    THEN json_extract(a.settings, '$.max_session_minutes') ELSE 1440 END * 60000000 AS INTEGER) <= ?1 \
+             ORDER BY c.workspace_id, c.id LIMIT ?2",
+        )
+        .map_err(db_err)?;
+    let rows = s
+        .query_map(params![ts(now), limit], |r| Ok((rows::p(r, 0)?, rows::p(r, 1)?)))
+        .map_err(db_err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db_err)?;
+    Ok(rows)
+}

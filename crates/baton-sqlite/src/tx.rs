@@ -744,6 +744,10 @@ impl WriteTx for SqliteTx<'_> {
     async fn workspace_ids(&mut self) -> R<Vec<WorkspaceId>> {
         ag::workspace_ids(self.conn)
     }
+
+    async fn idle_sessions(&mut self, now: Timestamp, limit: u32) -> R<Vec<(WorkspaceId, ConversationId)>> {
+        ag::idle_sessions(self.conn, now, limit)
+    }
 }
 
 /// The columns of `conversations` in [`conv_params`] order.

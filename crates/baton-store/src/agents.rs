@@ -412,3 +412,52 @@ pub async fn save_draft(
     tx.append_events(ws, &[ev]).await?;
     Ok(draft)
 }
+
+/// A session ends by itself after this long without a message (minutes),
+/// unless the agent's `max_session_minutes` says otherwise.
+pub const DEFAULT_MAX_SESSION_MINUTES: f64 = 1440.0;
+
+/// The agent's maximum session idle time.
+pub fn max_session(agent: &Agent) -> chrono::Duration {
+    let minutes = agent
+        .settings
+        .get("max_session_minutes")
+        .and_then(Value::as_f64)
+        .filter(|m| m.is_finite() && *m > 0.0)
+        .unwrap_or(DEFAULT_MAX_SESSION_MINUTES);
+    chrono::Duration::microseconds((minutes * 60_000_000.0) as i64)
+}
+
+/// End every session that saw no message for its agent's maximum duration
+/// (reason `timed_out`), so a late reply never wakes a stale agent. Returns
+/// how many ended.
+pub async fn run_session_timeouts(tx: &mut dyn WriteTx, now: Timestamp) -> StoreResult<u32> {
+    let mut ended = 0;
+    for (ws, conv) in tx.idle_sessions(now, 200).await? {
+        let Some(c) = tx.conversation_for_update(ws, conv).await? else {
+            continue;
+        };
+        let Some(s) = &c.agent_session else { continue };
+        let Some(agent) = tx.agent(ws, s.agent_id).await? else {
+            continue;
+        };
+        // Checked again under the lock: a message may have just arrived.
+        let since = s.started_at.max(c.last_activity_at);
+        if since + max_session(&agent) > now {
+            continue;
+        }
+        let reason = Some("no message for the agent's maximum session duration".to_string());
+        crate::ops::apply_annotated(
+            tx,
+            ws,
+            &Actor::system("timer"),
+            conv,
+            &Command::TimeOutSession,
+            reason,
+            None,
+        )
+        .await?;
+        ended += 1;
+    }
+    Ok(ended)
+}

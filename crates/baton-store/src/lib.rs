@@ -617,6 +617,14 @@ pub trait Store: Send + Sync + 'static {
         })
         .await
     }
+    /// End the agent sessions idle for their agent's maximum duration at `now`
+    /// (called periodically by the server). Returns how many ended.
+    async fn run_session_timeouts(&self, now: Timestamp) -> StoreResult<u32> {
+        in_tx(self, move |tx| {
+            Box::pin(async move { agents::run_session_timeouts(tx, now).await })
+        })
+        .await
+    }
     /// Every workspace's id (for workers that visit them all).
     async fn workspace_ids(&self) -> StoreResult<Vec<WorkspaceId>> {
         in_tx(self, move |tx| Box::pin(async move { tx.workspace_ids().await })).await

@@ -324,4 +324,13 @@ pub trait WriteTx: Send {
     async fn workspace_ids(&mut self) -> StoreResult<Vec<WorkspaceId>> {
         unsupported("agents")
     }
+    /// Conversations, in any workspace, whose active session saw no message for
+    /// its agent's `max_session_minutes` (default one day) before `now`.
+    async fn idle_sessions(
+        &mut self,
+        _now: Timestamp,
+        _limit: u32,
+    ) -> StoreResult<Vec<(WorkspaceId, ConversationId)>> {
+        unsupported("agents")
+    }
 }

@@ -432,3 +432,53 @@ pub async fn agent_cursor_is_kept_per_workspace(store: Arc<dyn Store>) {
     let ids = f.store.workspace_ids().await.unwrap();
     assert!(ids.contains(&f.ws) && ids.contains(&other.ws));
 }
+
+pub async fn idle_session_times_out_after_the_agents_maximum_duration(store: Arc<dyn Store>) {
+    let f = Fixture::new(store).await;
+    let (id, session) = with_session(&f, "carol").await;
+    let now = baton_core::time::normalize(chrono::Utc::now());
+    assert_eq!(f.store.run_session_timeouts(now).await.unwrap(), 0);
+    let later = now + chrono::Duration::hours(23);
+    assert_eq!(
+        f.store.run_session_timeouts(later).await.unwrap(),
+        0,
+        "a day by default"
+    );
+    let day_after = now + chrono::Duration::hours(25);
+    assert_eq!(f.store.run_session_timeouts(day_after).await.unwrap(), 1);
+    let c = f.get(id).await;
+    assert_eq!(c.agent_session, None);
+    assert_eq!(c.agent_id, Some(f.bot.id), "the agent stays, silent");
+    let sessions = f.store.list_sessions(f.ws, id).await.unwrap();
+    assert_eq!(sessions[0].end_reason, Some(SessionEndReason::TimedOut));
+    let r = f
+        .store
+        .agent_reply(f.ws, id, turn(session, "late"), "late")
+        .await
+        .unwrap();
+    assert!(matches!(r, AgentCommit::SessionInactive));
+    assert_eq!(
+        f.store.run_session_timeouts(day_after).await.unwrap(),
+        0,
+        "ends once"
+    );
+    // An agent's own, shorter maximum.
+    let patch = AgentPatch {
+        settings: Some(json!({"max_session_minutes": 10})),
+        ..Default::default()
+    };
+    f.store
+        .update_agent(f.ws, &f.actor(&f.admin), f.bot.id, patch)
+        .await
+        .unwrap();
+    let (id2, _) = with_session(&f, "dave").await;
+    let soon = baton_core::time::normalize(chrono::Utc::now()) + chrono::Duration::minutes(11);
+    assert_eq!(f.store.run_session_timeouts(soon).await.unwrap(), 1);
+    assert_eq!(f.get(id2).await.agent_session, None);
+    // Users cannot time a session out themselves.
+    let (id3, _) = with_session(&f, "erin").await;
+    assert_eq!(
+        code(f.run(&f.alice, id3, Command::TimeOutSession).await),
+        "not_system"
+    );
+}

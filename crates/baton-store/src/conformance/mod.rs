@@ -40,6 +40,7 @@ macro_rules! conformance_tests {
             autopilot_starts_every_new_conversation_with_a_session,
             drafts_are_replaced_survive_reassignment_and_clear_on_reply,
             agent_cursor_is_kept_per_workspace,
+            idle_session_times_out_after_the_agents_maximum_duration,
             inbound_joins_the_open_conversation,
             inbound_reopens_a_closed_conversation,
             inbound_merges_contact_details,
