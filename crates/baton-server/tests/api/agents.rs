@@ -717,3 +717,24 @@ async fn store_replies(url: &str, ws: WorkspaceId, conv: ConversationId) -> usiz
         .unwrap();
     agent_replies(&store, ws, conv).await
 }
+
+#[tokio::test]
+async fn agent_settings_the_runtime_cannot_use_are_422() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .post(
+            &app.ws.admin.token,
+            "/api/v1/agents",
+            json!({"name": "GPT", "runtime": "openai", "settings": {"model": "m"}}),
+        )
+        .await;
+    assert_error(&r, 422, "invalid_settings");
+    let r = app
+        .patch(
+            &app.ws.admin.token,
+            &format!("/api/v1/agents/{}", app.ws.bot.id),
+            json!({"settings": {"confidence_floor": 2}}),
+        )
+        .await;
+    assert_error(&r, 422, "invalid_settings");
+}
