@@ -2,6 +2,7 @@
 //! groups, a small read pool, migrations embedded and run at open.
 
 mod agents;
+mod checkpoint;
 mod migrate;
 mod options;
 mod readers;
@@ -88,6 +89,9 @@ impl SqliteStore {
             )));
         }
         migrate::migrate(&mut conn)?;
+        checkpoint::disable_auto(&conn)?;
+        let (stop_checkpoints, stop) = std::sync::mpsc::channel::<()>();
+        checkpoint::spawn(open_conn(&opts, false)?, stop)?;
         let readers = (0..opts.readers)
             .map(|_| open_conn(&opts, true))
             .collect::<StoreResult<Vec<_>>>()?;
@@ -97,7 +101,10 @@ impl SqliteStore {
         let thread_clock = clock.clone();
         std::thread::Builder::new()
             .name("baton-sqlite-writer".into())
-            .spawn(move || writer::run(conn, rx, thread_clock, thread_wake))
+            .spawn(move || {
+                writer::run(conn, rx, thread_clock, thread_wake);
+                drop(stop_checkpoints);
+            })
             .map_err(|e| StoreError::Database(format!("cannot start writer thread: {e}")))?;
         Ok(Arc::new(SqliteStore {
             writer: tx,

@@ -12,6 +12,7 @@ use baton_core::routing::{BusinessHours, PickMode, RoutingRule, TeamSettings};
 use baton_core::*;
 use baton_store::*;
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
 
 /// One job's view of the open write transaction.
 pub struct SqliteTx<'c> {
@@ -23,6 +24,36 @@ pub struct SqliteTx<'c> {
     pub appended: Vec<(WorkspaceId, i64)>,
     /// Conversations as loaded in this job, so updates write only what changed.
     pub loaded: Vec<Conversation>,
+    /// The last event sequence number per workspace as this group of jobs
+    /// knows it. The writer holds the database's write lock for the whole
+    /// group, so the counter read once stays true; `writer` stores it back
+    /// once per group instead of once per append.
+    pub seqs: HashMap<WorkspaceId, i64>,
+    /// What the writer keeps between jobs.
+    pub cache: &'c mut WriterCache,
+}
+
+/// State the writer thread keeps across jobs: each workspace's routing rules,
+/// parsed. Rules change rarely and are read by every routed inbound message.
+/// Only this thread writes the database, so it drops an entry whenever a job
+/// writes a rule, and everything when another connection has committed.
+#[derive(Default)]
+pub struct WriterCache {
+    rules: HashMap<WorkspaceId, Vec<RoutingRule>>,
+    data_version: i64,
+}
+
+impl WriterCache {
+    /// Forget everything if another connection changed the database since the last look.
+    pub fn check_outside_writes(&mut self, conn: &Connection) {
+        let v = conn
+            .query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
+            .unwrap_or(-1);
+        if v != self.data_version || v < 0 {
+            self.rules.clear();
+            self.data_version = v;
+        }
+    }
 }
 
 impl SqliteTx<'_> {
@@ -179,6 +210,13 @@ impl WriteTx for SqliteTx<'_> {
 
     async fn team(&mut self, ws: WorkspaceId, id: TeamId) -> R<Option<Team>> {
         reads::team(self.conn, ws, id)
+    }
+
+    async fn team_exists(&mut self, ws: WorkspaceId, id: TeamId) -> R<bool> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM teams WHERE id = ?1 AND workspace_id = ?2")
+            .and_then(|mut s| s.exists(params![id.to_string(), ws.to_string()]))
+            .map_err(db_err)
     }
 
     async fn team_name_taken(&mut self, ws: WorkspaceId, name: &str) -> R<bool> {
@@ -417,8 +455,10 @@ impl WriteTx for SqliteTx<'_> {
              created_at, updated_at, last_activity_at, last_incoming_at, preview, version) VALUES \
              (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
             conv_params(c),
-        )
-        .map(drop)
+        )?;
+        // Later updates in this job then write only the columns they change.
+        self.remember(&Some(c.clone()));
+        Ok(())
     }
 
     async fn update_conversation(&mut self, c: &Conversation) -> R<()> {
@@ -524,13 +564,16 @@ impl WriteTx for SqliteTx<'_> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        let last: i64 = self
-            .conn
-            .prepare_cached(
-                "UPDATE workspaces SET event_seq = event_seq + ?2 WHERE id = ?1 RETURNING event_seq",
-            )
-            .and_then(|mut s| s.query_row(params![ws.to_string(), events.len() as i64], |r| r.get(0)))
-            .map_err(db_err)?;
+        let known = match self.seqs.get(&ws) {
+            Some(seq) => *seq,
+            None => self
+                .conn
+                .prepare_cached("SELECT event_seq FROM workspaces WHERE id = ?1")
+                .and_then(|mut s| s.query_row(params![ws.to_string()], |r| r.get(0)))
+                .map_err(db_err)?,
+        };
+        let last = known + events.len() as i64;
+        self.seqs.insert(ws, last);
         let first = last - events.len() as i64 + 1;
         let mut stmt = self
             .conn
@@ -566,18 +609,26 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn routing_rules(&mut self, ws: WorkspaceId) -> R<Vec<RoutingRule>> {
-        rt::rules(self.conn, ws)
+        if let Some(rules) = self.cache.rules.get(&ws) {
+            return Ok(rules.clone());
+        }
+        let rules = rt::rules(self.conn, ws)?;
+        self.cache.rules.insert(ws, rules.clone());
+        Ok(rules)
     }
 
     async fn insert_rule(&mut self, rule: &RoutingRule) -> R<()> {
+        self.cache.rules.remove(&rule.workspace_id);
         rt::upsert_rule(self.conn, rule)
     }
 
     async fn update_rule(&mut self, rule: &RoutingRule) -> R<()> {
+        self.cache.rules.remove(&rule.workspace_id);
         rt::upsert_rule(self.conn, rule)
     }
 
     async fn delete_rule(&mut self, ws: WorkspaceId, id: RuleId) -> R<bool> {
+        self.cache.rules.remove(&ws);
         rt::delete_rule(self.conn, ws, id)
     }
 

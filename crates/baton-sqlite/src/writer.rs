@@ -5,7 +5,7 @@
 //! the whole group durable before any caller is answered.
 
 use crate::rows::db_err;
-use crate::tx::SqliteTx;
+use crate::tx::{SqliteTx, WriterCache};
 use baton_core::{Clock, WorkspaceId};
 use baton_store::{StoreError, StoreResult, TxJob, Wakeup};
 use rusqlite::Connection;
@@ -39,6 +39,7 @@ pub fn run(
     wake: broadcast::Sender<Wakeup>,
 ) {
     let mut pending: Vec<WriterMsg> = Vec::with_capacity(MAX_GROUP);
+    let mut cache = WriterCache::default();
     while let Ok(first) = rx.recv() {
         pending.push(first);
         while pending.len() < MAX_GROUP {
@@ -53,12 +54,20 @@ pub fn run(
                 WriterMsg::Job(job, reply) => group.push((job, reply)),
                 WriterMsg::Raw(f, reply) => {
                     // Keep order: flush the jobs queued before this raw work.
-                    run_group(&mut conn, std::mem::take(&mut group), clock.as_ref(), &wake);
+                    run_group(
+                        &mut conn,
+                        std::mem::take(&mut group),
+                        clock.as_ref(),
+                        &wake,
+                        &mut cache,
+                    );
                     let _ = reply.send(f(&mut conn));
+                    // Raw work may write anything.
+                    cache = WriterCache::default();
                 }
             }
         }
-        run_group(&mut conn, group, clock.as_ref(), &wake);
+        run_group(&mut conn, group, clock.as_ref(), &wake, &mut cache);
     }
 }
 
@@ -67,10 +76,12 @@ fn run_group(
     group: Vec<(TxJob, Reply)>,
     clock: &dyn Clock,
     wake: &broadcast::Sender<Wakeup>,
+    cache: &mut WriterCache,
 ) {
     if group.is_empty() {
         return;
     }
+    cache.check_outside_writes(conn);
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let msg = e.to_string();
         for (_, reply) in group {
@@ -80,11 +91,12 @@ fn run_group(
     }
     let mut results = Vec::with_capacity(group.len());
     let mut latest: HashMap<WorkspaceId, i64> = HashMap::new();
+    let mut seqs: HashMap<WorkspaceId, i64> = HashMap::new();
     for (job, reply) in group {
-        let outcome = run_job(conn, job, clock, &mut latest);
+        let outcome = run_job(conn, job, clock, &mut latest, &mut seqs, cache);
         results.push((reply, outcome));
     }
-    match conn.execute_batch("COMMIT") {
+    match store_seqs(conn, &latest).and_then(|()| conn.execute_batch("COMMIT").map_err(db_err)) {
         Ok(()) => {
             for (reply, outcome) in results {
                 let _ = reply.send(outcome);
@@ -103,11 +115,25 @@ fn run_group(
     }
 }
 
+/// Write each workspace's event counter once for the whole group.
+fn store_seqs(conn: &Connection, latest: &HashMap<WorkspaceId, i64>) -> StoreResult<()> {
+    let mut stmt = conn
+        .prepare_cached("UPDATE workspaces SET event_seq = ?2 WHERE id = ?1")
+        .map_err(db_err)?;
+    for (ws, seq) in latest {
+        stmt.execute(rusqlite::params![ws.to_string(), seq])
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
 fn run_job(
     conn: &mut Connection,
     job: TxJob,
     clock: &dyn Clock,
     latest: &mut HashMap<WorkspaceId, i64>,
+    seqs: &mut HashMap<WorkspaceId, i64>,
+    cache: &mut WriterCache,
 ) -> StoreResult<Box<dyn Any + Send>> {
     conn.execute_batch("SAVEPOINT job").map_err(db_err)?;
     let mut tx = SqliteTx {
@@ -115,13 +141,18 @@ fn run_job(
         now: clock.now(),
         appended: Vec::new(),
         loaded: Vec::new(),
+        seqs: seqs.clone(),
+        cache,
     };
     let result = futures::executor::block_on(job(&mut tx));
     let appended = std::mem::take(&mut tx.appended);
+    let job_seqs = std::mem::take(&mut tx.seqs);
     drop(tx);
     match result {
         Ok(v) => {
             conn.execute_batch("RELEASE job").map_err(db_err)?;
+            // Only a job that kept its events moves the counters on.
+            *seqs = job_seqs;
             for (ws, seq) in appended {
                 let e = latest.entry(ws).or_insert(seq);
                 *e = (*e).max(seq);

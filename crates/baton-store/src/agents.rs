@@ -330,16 +330,13 @@ pub async fn agent_handoff(
         let x = json!({"handoff_reason": reason, "agent_id": agent_id});
         let o = crate::ops::apply_annotated(tx, ws, &system, conv, &set_team, why.clone(), Some(&x)).await?;
         out.events.extend(o.events);
-        out.view = o.view;
-        let c = &out.view.conversation;
-        if c.assignee_id.is_none() {
+        if o.conversation.assignee_id.is_none() {
             match crate::routing::pick_in_team(tx, ws, team, mode).await? {
                 Some((user, mut x)) => {
                     x["handoff_reason"] = json!(reason);
                     let cmd = Command::AssignUser { user_id: user };
                     let o = crate::ops::apply_annotated(tx, ws, &system, conv, &cmd, why, Some(&x)).await?;
                     out.events.extend(o.events);
-                    out.view = o.view;
                 }
                 None => {
                     let now = tx.now();
@@ -347,6 +344,10 @@ pub async fn agent_handoff(
                 }
             }
         }
+        out.view = tx
+            .conversation_view(ws, None, conv)
+            .await?
+            .ok_or(StoreError::not_found("conversation"))?;
     }
     let now = tx.now();
     tx.insert_ai_reply(

@@ -603,7 +603,12 @@ async fn write_contact_change(
 
 /// Find the contact an inbound message comes from (by external id, then email,
 /// then phone), creating it or merging what the message says about it.
-async fn upsert_contact(tx: &mut dyn WriteTx, ws: WorkspaceId, input: ContactInput) -> StoreResult<Contact> {
+/// Also says whether the contact is new.
+async fn upsert_contact(
+    tx: &mut dyn WriteTx,
+    ws: WorkspaceId,
+    input: ContactInput,
+) -> StoreResult<(Contact, bool)> {
     validate_contact_input(&input)?;
     let found = tx.contacts_by_handles(ws, &input).await?;
     let existing = found
@@ -617,7 +622,10 @@ async fn upsert_contact(tx: &mut dyn WriteTx, ws: WorkspaceId, input: ContactInp
         .or_else(|| found.first())
         .cloned();
     let Some(before) = existing else {
-        return insert_contact(tx, ws, &Actor::system("inbound"), input).await;
+        return Ok((
+            insert_contact(tx, ws, &Actor::system("inbound"), input).await?,
+            true,
+        ));
     };
     let mut c = before.clone();
     if let Some(n) = input.name.as_deref() {
@@ -645,7 +653,10 @@ async fn upsert_contact(tx: &mut dyn WriteTx, ws: WorkspaceId, input: ContactInp
     tags.extend(input.tags.iter().cloned());
     c.tags = baton_core::conversation::normalize_tags(&tags);
     merge_attributes(&mut c.attributes, input.attributes);
-    write_contact_change(tx, ws, &Actor::system("inbound"), &before, c).await
+    Ok((
+        write_contact_change(tx, ws, &Actor::system("inbound"), &before, c).await?,
+        false,
+    ))
 }
 
 /// An inbound message from a contact (see [`crate::Store::inbound`]).
@@ -660,7 +671,7 @@ pub async fn inbound(
         .channel(ws, channel)
         .await?
         .ok_or(StoreError::not_found("channel"))?;
-    let contact = upsert_contact(tx, ws, contact).await?;
+    let (contact, new_contact) = upsert_contact(tx, ws, contact).await?;
     let now = tx.now();
     let actor = Actor::Contact { id: contact.id };
     let mut written = Vec::new();
@@ -674,7 +685,8 @@ pub async fn inbound(
         }
     };
     let reopened = conv.status == Status::Closed;
-    let first_message = tx.contact_incoming_count(contact.id).await? == 0;
+    // A contact created by this message has written nothing before.
+    let first_message = new_contact || tx.contact_incoming_count(contact.id).await? == 0;
     // Autopilot: a new conversation starts with the channel's agent, before the
     // message, so the agent's session covers it. Routing rules then do not run:
     // the conversation waits in the AI queue until the agent hands off.
@@ -685,18 +697,10 @@ pub async fn inbound(
             agent_id: agent,
             send_initial_message: false,
         };
-        let out = apply_decided(
-            tx,
-            ws,
-            &Actor::system("autopilot"),
-            &conv,
-            &cmd,
-            Some("autopilot".into()),
-            None,
-        )
-        .await?;
+        let system = Actor::system("autopilot");
+        let out = apply_to(tx, ws, &system, &conv, &cmd, Some("autopilot".into()), None).await?;
         written.extend(out.events);
-        conv = out.view.conversation;
+        conv = out.conversation;
         autopilot = true;
     }
     let cmd = Command::PostMessage {
@@ -704,9 +708,9 @@ pub async fn inbound(
         body: body.to_string(),
         agent_session_id: None,
     };
-    let outcome = apply_decided(tx, ws, &actor, &conv, &cmd, None, None).await?;
-    written.extend(outcome.events);
-    let message = outcome
+    let posted = apply_to(tx, ws, &actor, &conv, &cmd, None, None).await?;
+    written.extend(posted.events);
+    let message = posted
         .message
         .ok_or_else(|| StoreError::Database("inbound message was not stored".into()))?;
     // Rules run for a new conversation, and for a reopened one whose assignee
@@ -720,16 +724,16 @@ pub async fn inbound(
                     .await?
                     .is_none_or(|c| c.eligibility().is_err()),
             });
-    let view = if reroute {
-        let (_, events) =
-            crate::routing::route_conversation(tx, ws, conv.id, &contact, body, first_message).await?;
-        written.extend(events);
-        tx.conversation_view(ws, None, conv.id)
-            .await?
-            .ok_or(StoreError::not_found("conversation"))?
-    } else {
-        outcome.view
-    };
+    if reroute {
+        let routed =
+            crate::routing::route_conversation(tx, ws, posted.conversation, &contact, body, first_message)
+                .await?;
+        written.extend(routed.events);
+    }
+    let view = tx
+        .conversation_view(ws, None, conv.id)
+        .await?
+        .ok_or(StoreError::not_found("conversation"))?;
     Ok(InboundOutcome {
         view,
         message,
@@ -789,6 +793,18 @@ fn open_owner(c: &Conversation) -> Option<UserId> {
     }
 }
 
+/// A command applied inside a larger use case: the conversation afterwards,
+/// the events written and the message added. No view is built, so a use
+/// case that applies several commands reads the conversation once.
+pub struct Applied {
+    /// The conversation afterwards.
+    pub conversation: Conversation,
+    /// The events written (empty if nothing changed).
+    pub events: Vec<Event>,
+    /// The message added, if any.
+    pub message: Option<Message>,
+}
+
 /// Apply a command whose events carry an explanation (`data.routing`), as
 /// routing does.
 pub async fn apply_annotated(
@@ -799,12 +815,12 @@ pub async fn apply_annotated(
     cmd: &Command,
     reason: Option<String>,
     explanation: Option<&Value>,
-) -> StoreResult<CommandOutcome> {
+) -> StoreResult<Applied> {
     let conv = tx
         .conversation_for_update(ws, id)
         .await?
         .ok_or(StoreError::not_found("conversation"))?;
-    apply_decided(
+    apply_to(
         tx,
         ws,
         actor,
@@ -860,7 +876,7 @@ async fn load_refs(
         }
     }
     if let Some(id) = wants.team {
-        refs.team = tx.team(ws, id).await?.map(|t| t.id);
+        refs.team = tx.team_exists(ws, id).await?.then_some(id);
     }
     if let Some(id) = wants.channel {
         refs.channel = tx.channel(ws, id).await?.map(|c| c.id);
@@ -876,6 +892,7 @@ async fn load_refs(
     Ok(refs)
 }
 
+/// Apply a command and answer with the conversation's view as `actor` sees it.
 async fn apply_decided(
     tx: &mut dyn WriteTx,
     ws: WorkspaceId,
@@ -885,6 +902,28 @@ async fn apply_decided(
     reason: Option<String>,
     annotation: Option<(&str, &Value)>,
 ) -> StoreResult<CommandOutcome> {
+    let applied = apply_to(tx, ws, actor, conv, cmd, reason, annotation).await?;
+    let view = tx
+        .conversation_view(ws, actor.user_id(), conv.id)
+        .await?
+        .ok_or(StoreError::not_found("conversation"))?;
+    Ok(CommandOutcome {
+        view,
+        events: applied.events,
+        message: applied.message,
+    })
+}
+
+/// Decide `cmd` on the already loaded (and locked) `conv` and write the result.
+pub async fn apply_to(
+    tx: &mut dyn WriteTx,
+    ws: WorkspaceId,
+    actor: &Actor,
+    conv: &Conversation,
+    cmd: &Command,
+    reason: Option<String>,
+    annotation: Option<(&str, &Value)>,
+) -> StoreResult<Applied> {
     let refs = load_refs(tx, ws, actor, conv.id, &cmd.wants()).await?;
     let mut ids = UuidV7;
     let mut ctx = Ctx {
@@ -942,12 +981,8 @@ async fn apply_decided(
     if !decision.events.is_empty() {
         events = tx.append_events(ws, &decision.events).await?;
     }
-    let view = tx
-        .conversation_view(ws, actor.user_id(), conv.id)
-        .await?
-        .ok_or(StoreError::not_found("conversation"))?;
-    Ok(CommandOutcome {
-        view,
+    Ok(Applied {
+        conversation: decision.conversation,
         events,
         message: decision.message,
     })

@@ -231,9 +231,19 @@ impl Roster for Loaded {
     }
 }
 
-async fn load_roster(tx: &mut dyn WriteTx, ws: WorkspaceId, rules: &[RoutingRule]) -> StoreResult<Loaded> {
+/// Load the candidates of the rules that can apply to `input` (enabled, every
+/// condition met): only those are ever asked for.
+async fn load_roster(
+    tx: &mut dyn WriteTx,
+    ws: WorkspaceId,
+    rules: &[RoutingRule],
+    input: &RoutingInput,
+) -> StoreResult<Loaded> {
     let mut loaded = Loaded::default();
-    for a in rules.iter().filter(|r| r.enabled).flat_map(|r| r.actions.iter()) {
+    let applicable = rules
+        .iter()
+        .filter(|r| r.enabled && r.conditions.iter().all(|c| holds(c, input)));
+    for a in applicable.flat_map(|r| r.actions.iter()) {
         match a {
             RuleAction::AssignUser { user_id } if !loaded.users.contains_key(user_id) => {
                 if let Some(c) = tx.user_candidate(ws, *user_id).await? {
@@ -290,26 +300,38 @@ async fn routing_input(
     })
 }
 
-/// Route a conversation that a contact just opened or reopened: apply the
-/// first matching rule, queue it if nobody is eligible, and record the
-/// explanation as a `conversation.routed` event. Returns the explanation.
+/// What routing an inbound conversation did.
+pub struct RouteOutcome {
+    /// Why: the rule, the candidates, the pick (also in the `conversation.routed` event).
+    pub explanation: Value,
+    /// Every event written.
+    pub events: Vec<Event>,
+    /// The conversation afterwards.
+    pub conversation: Conversation,
+}
+
+/// Route a conversation that a contact just opened or reopened (`conv`, as
+/// this transaction last wrote it): apply the first matching rule, queue it if
+/// nobody is eligible, and record the explanation as a `conversation.routed`
+/// event.
 pub async fn route_conversation(
     tx: &mut dyn WriteTx,
     ws: WorkspaceId,
-    conv_id: ConversationId,
+    conv: Conversation,
     contact: &Contact,
     body: &str,
     first_message: bool,
-) -> StoreResult<(Value, Vec<Event>)> {
+) -> StoreResult<RouteOutcome> {
     let rules = list_rules(tx, ws).await?;
     // A workspace without rules routes by hand: nothing to explain or record.
     if rules.is_empty() {
-        return Ok((Value::Null, Vec::new()));
+        return Ok(RouteOutcome {
+            explanation: Value::Null,
+            events: Vec::new(),
+            conversation: conv,
+        });
     }
-    let conv = tx
-        .conversation_for_update(ws, conv_id)
-        .await?
-        .ok_or(StoreError::not_found("conversation"))?;
+    let conv_id = conv.id;
     let incoming = Incoming {
         channel_id: conv.channel_id,
         contact,
@@ -318,7 +340,7 @@ pub async fn route_conversation(
         first_message,
     };
     let input = routing_input(tx, ws, Some(&conv), incoming).await?;
-    let roster = load_roster(tx, ws, &rules).await?;
+    let roster = load_roster(tx, ws, &rules, &input).await?;
     let routed = route(&rules, &input, &roster);
     let reason = routed
         .rule
@@ -326,18 +348,23 @@ pub async fn route_conversation(
         .map(|(_, name)| format!("routing rule {name:?}"));
     let actor = routing_actor();
     let mut events = record_routed(tx, ws, conv_id, &actor, reason.clone(), &routed.explanation).await?;
+    // The `conversation.routed` event holds the whole explanation (every
+    // candidate); the changes it led to carry its gist and point to it.
+    let gist = explanation_gist(&routed.explanation, events.first().map(|e| e.seq));
+    let mut conv = conv;
     for cmd in &routed.commands {
-        let out = crate::ops::apply_annotated(
+        let out = crate::ops::apply_to(
             tx,
             ws,
             &actor,
-            conv_id,
+            &conv,
             cmd,
             reason.clone(),
-            Some(&routed.explanation),
+            Some(("routing", &gist)),
         )
         .await?;
         events.extend(out.events);
+        conv = out.conversation;
     }
     if let Some((team, user)) = routed.round_robin_pick {
         tx.set_round_robin_pointer(team, user).await?;
@@ -346,10 +373,30 @@ pub async fn route_conversation(
         let now = tx.now();
         tx.enqueue(ws, conv_id, team, mode, now).await?;
     }
-    Ok((routed.explanation, events))
+    Ok(RouteOutcome {
+        explanation: routed.explanation,
+        events,
+        conversation: conv,
+    })
 }
 
-/// Append a `conversation.routed` event carrying the explanation.
+/// An explanation without its candidate list, naming the event that has it.
+fn explanation_gist(explanation: &Value, routed_seq: Option<i64>) -> Value {
+    let mut gist = serde_json::Map::new();
+    if let Value::Object(full) = explanation {
+        for (k, v) in full {
+            if k != "candidates" && k != "skipped_rules" {
+                gist.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    gist.insert("explained_by_seq".into(), json!(routed_seq));
+    Value::Object(gist)
+}
+
+/// Append a `conversation.routed` event carrying the explanation. The event
+/// changes nothing on the conversation itself (the commands that follow it
+/// do), so the conversation's version stays.
 async fn record_routed(
     tx: &mut dyn WriteTx,
     ws: WorkspaceId,
@@ -358,19 +405,11 @@ async fn record_routed(
     reason: Option<String>,
     explanation: &Value,
 ) -> StoreResult<Vec<Event>> {
-    let mut conv = tx
-        .conversation_for_update(ws, conv_id)
-        .await?
-        .ok_or(StoreError::not_found("conversation"))?;
-    let now = tx.now();
-    conv.version += 1;
-    conv.updated_at = now;
-    tx.update_conversation(&conv).await?;
     let ev = NewEvent {
         kind: EventKind::Routed,
         conversation_id: Some(conv_id),
         actor: actor.clone(),
-        at: now,
+        at: tx.now(),
         before: Value::Null,
         after: Value::Null,
         reason: reason.or_else(|| Some("no rule matched".into())),
@@ -491,7 +530,7 @@ pub async fn dry_run(
         first_message: first,
     };
     let input = routing_input(tx, ws, None, incoming).await?;
-    let roster = load_roster(tx, ws, &rules).await?;
+    let roster = load_roster(tx, ws, &rules, &input).await?;
     Ok(route(&rules, &input, &roster))
 }
 

@@ -59,6 +59,10 @@ pub trait WriteTx: Send {
 
     /// A team with its members.
     async fn team(&mut self, ws: WorkspaceId, id: TeamId) -> StoreResult<Option<Team>>;
+    /// Whether the team is in the workspace (without loading its members).
+    async fn team_exists(&mut self, ws: WorkspaceId, id: TeamId) -> StoreResult<bool> {
+        Ok(self.team(ws, id).await?.is_some())
+    }
     /// Is the team name used in the workspace (case-insensitive)?
     async fn team_name_taken(&mut self, ws: WorkspaceId, name: &str) -> StoreResult<bool>;
     /// Insert a team (without members).

@@ -80,7 +80,17 @@ pub struct Routed {
 
 /// Does a condition hold? `Err` carries why not, for the explanation.
 pub fn check(c: &Condition, input: &RoutingInput) -> Result<(), String> {
-    let ok = match c {
+    if holds(c, input) {
+        Ok(())
+    } else {
+        let c = serde_json::to_value(c).unwrap_or(Value::Null);
+        Err(format!("condition not met: {c}"))
+    }
+}
+
+/// Whether a condition holds for an incoming message (without the reason).
+pub fn holds(c: &Condition, input: &RoutingInput) -> bool {
+    match c {
         Condition::Channel { value, .. } => input.channel_id == *value,
         Condition::ContactTag { value, .. } => input
             .contact_tags
@@ -105,12 +115,6 @@ pub fn check(c: &Condition, input: &RoutingInput) -> Result<(), String> {
         Condition::Priority { value, .. } => input.priority == *value,
         Condition::BusinessHours { value, .. } => input.in_business_hours == *value,
         Condition::Unassigned { value, .. } => input.unassigned == *value,
-    };
-    if ok {
-        Ok(())
-    } else {
-        let c = serde_json::to_value(c).unwrap_or(Value::Null);
-        Err(format!("condition not met: {c}"))
     }
 }
 

@@ -154,3 +154,62 @@ pub async fn export_collects_everything(store: Arc<dyn Store>) {
     assert_eq!(x.sessions.len(), 1);
     assert_eq!(x.events.len() as i64, x.view.conversation.version);
 }
+
+/// Writes that fail after appending events (rolled back alone, in the middle
+/// of others committed with them) leave no hole in the sequence.
+pub async fn a_failed_write_leaves_no_gap_in_the_log(store: Arc<dyn Store>) {
+    let f = Fixture::new(store).await;
+    let id = f.conversation("carol").await;
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let (store, ws, admin, alice, bob) = (f.store.clone(), f.ws, f.actor(&f.alice), f.alice.id, f.bob.id);
+        tasks.push(tokio::spawn(async move {
+            if i % 2 == 0 {
+                let to = if i % 4 == 0 { alice } else { bob };
+                store
+                    .apply(ws, &admin, id, Command::AssignUser { user_id: to }, None)
+                    .await
+                    .map(drop)
+            } else {
+                crate::in_tx(store.as_ref(), move |tx| {
+                    Box::pin(async move {
+                        let ev = baton_core::directory::workspace_event(
+                            EventKind::WorkspaceUpdated,
+                            &Actor::system("test"),
+                            tx.now(),
+                            serde_json::Value::Null,
+                            serde_json::Value::Null,
+                            serde_json::json!({"doomed": true}),
+                        );
+                        tx.append_events(ws, &[ev]).await?;
+                        Err::<(), _>(StoreError::invalid("doomed", "this job fails after appending"))
+                    })
+                })
+                .await
+            }
+        }));
+    }
+    let mut failed = 0;
+    for t in tasks {
+        failed += usize::from(t.await.unwrap().is_err());
+    }
+    assert_eq!(failed, 12, "every doomed job failed, every other one committed");
+    let all = f.store.events_after(f.ws, 0, 10_000).await.unwrap();
+    assert!(all.windows(2).all(|w| w[1].seq == w[0].seq + 1), "gapless");
+    assert!(
+        all.iter().all(|e| e.event.data.get("doomed").is_none()),
+        "nothing doomed was kept"
+    );
+    assert_eq!(all.last().unwrap().seq, f.store.latest_seq(f.ws).await.unwrap());
+    // And the next write continues the sequence.
+    let out = f
+        .ok(
+            &f.alice,
+            id,
+            Command::SetPriority {
+                priority: Priority::Urgent,
+            },
+        )
+        .await;
+    assert_eq!(out.events.last().unwrap().seq, all.last().unwrap().seq + 1);
+}

@@ -1,0 +1,101 @@
+//! The writer keeps each workspace's routing rules parsed between jobs; these
+//! tests check it never routes by rules that have changed.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use baton_core::directory::ChannelKind;
+use baton_core::*;
+use baton_sqlite::SqliteStore;
+use baton_store::*;
+use std::sync::Arc;
+
+fn db_url() -> String {
+    let dir = std::env::temp_dir().join("baton-sqlite-tests");
+    format!(
+        "sqlite://{}",
+        dir.join(format!("{}.db", uuid::Uuid::now_v7().simple()))
+            .display()
+    )
+}
+
+fn tag_rule(tag: &str) -> RuleInput {
+    RuleInput {
+        name: format!("tag {tag}"),
+        enabled: true,
+        position: None,
+        conditions: vec![],
+        actions: serde_json::from_value(serde_json::json!([{"type": "add_tag", "tag": tag}])).unwrap(),
+    }
+}
+
+async fn inbound_tags(store: &dyn Store, ws: WorkspaceId, ch: ChannelId, who: &str) -> Vec<String> {
+    let contact = ContactInput {
+        external_id: Some(who.into()),
+        ..Default::default()
+    };
+    store
+        .inbound(ws, ch, contact, "hello")
+        .await
+        .unwrap()
+        .view
+        .conversation
+        .tags
+}
+
+#[tokio::test]
+async fn routing_follows_rule_changes_made_through_the_store() {
+    let store = SqliteStore::open(&db_url(), Arc::new(SystemClock)).await.unwrap();
+    let sys = Actor::system("test");
+    let ws = store.ensure_workspace("Acme").await.unwrap().id;
+    let ch = store
+        .create_channel(
+            ws,
+            &sys,
+            NewChannel {
+                kind: ChannelKind::Api,
+                name: "api".into(),
+                autopilot_agent_id: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let rule = store.create_rule(ws, &sys, tag_rule("first")).await.unwrap();
+    assert_eq!(inbound_tags(store.as_ref(), ws, ch, "a").await, vec!["first"]);
+    store
+        .replace_rule(ws, &sys, rule.id, tag_rule("second"))
+        .await
+        .unwrap();
+    assert_eq!(inbound_tags(store.as_ref(), ws, ch, "b").await, vec!["second"]);
+    store.delete_rule(ws, &sys, rule.id).await.unwrap();
+    assert!(inbound_tags(store.as_ref(), ws, ch, "c").await.is_empty());
+}
+
+#[tokio::test]
+async fn routing_follows_rule_changes_made_by_another_connection() {
+    let url = db_url();
+    let server = SqliteStore::open(&url, Arc::new(SystemClock)).await.unwrap();
+    let sys = Actor::system("test");
+    let ws = server.ensure_workspace("Acme").await.unwrap().id;
+    let ch = server
+        .create_channel(
+            ws,
+            &sys,
+            NewChannel {
+                kind: ChannelKind::Api,
+                name: "api".into(),
+                autopilot_agent_id: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let rule = server.create_rule(ws, &sys, tag_rule("first")).await.unwrap();
+    assert_eq!(inbound_tags(server.as_ref(), ws, ch, "a").await, vec!["first"]);
+    // Another process (say, an admin tool) edits the rule in the same file.
+    let other = SqliteStore::open(&url, Arc::new(SystemClock)).await.unwrap();
+    other
+        .replace_rule(ws, &sys, rule.id, tag_rule("edited"))
+        .await
+        .unwrap();
+    assert_eq!(inbound_tags(server.as_ref(), ws, ch, "b").await, vec!["edited"]);
+}
