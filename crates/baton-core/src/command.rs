@@ -41,6 +41,9 @@ pub enum Command {
     UnassignTeam,
     /// End the session (`taken_over`), stamp `ai_handoff_at`, assignee := caller.
     TakeOver,
+    /// Baton ends a session that saw no message for the agent's maximum
+    /// duration (session ends `timed_out`). System only.
+    TimeOutSession,
     /// The AI agent hands the conversation to humans (session ends `handed_off`).
     HandOff {
         /// Why the agent handed off.
@@ -118,6 +121,7 @@ impl Command {
             Command::UnassignTeam => "unassign_team",
             Command::TakeOver => "take_over",
             Command::HandOff { .. } => "hand_off",
+            Command::TimeOutSession => "time_out_session",
             Command::SetStatus { .. } => "set_status",
             Command::SetPriority { .. } => "set_priority",
             Command::SetTags { .. } => "set_tags",

@@ -163,6 +163,7 @@ fn required_action(cmd: &Command) -> Action {
         | Command::UnassignTeam
         | Command::TakeOver
         | Command::HandOff { .. }
+        | Command::TimeOutSession
         | Command::Transfer { .. } => Action::Assign,
         Command::SetStatus { .. }
         | Command::SetPriority { .. }
@@ -349,6 +350,18 @@ pub fn decide(
             if let Some(last) = b.events.last_mut() {
                 last.data["handoff_reason"] = Value::String(reason.clone());
             }
+        }
+        Command::TimeOutSession => {
+            if !matches!(actor, Actor::System { .. }) {
+                return Err(DomainError::invalid(
+                    "not_system",
+                    "only Baton times out an agent session",
+                ));
+            }
+            if b.conv.agent_session.is_none() {
+                return Err(no_active_session());
+            }
+            b.end_session(SessionEndReason::TimedOut);
         }
         Command::SetStatus {
             status,

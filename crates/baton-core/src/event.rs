@@ -102,6 +102,18 @@ pub enum EventKind {
     /// Workspace settings (business hours) changed.
     #[serde(rename = "workspace.updated")]
     WorkspaceUpdated,
+    /// A knowledge-base article was written.
+    #[serde(rename = "article.created")]
+    ArticleCreated,
+    /// A knowledge-base article changed.
+    #[serde(rename = "article.updated")]
+    ArticleUpdated,
+    /// A knowledge-base article was deleted.
+    #[serde(rename = "article.deleted")]
+    ArticleDeleted,
+    /// An AI agent proposed a draft reply (`data.receipt` says why).
+    #[serde(rename = "conversation.draft_saved")]
+    DraftSaved,
 }
 
 impl EventKind {
@@ -140,6 +152,10 @@ impl EventKind {
             Routed => "conversation.routed",
             RoutingRuleChanged => "routing_rule.changed",
             WorkspaceUpdated => "workspace.updated",
+            ArticleCreated => "article.created",
+            ArticleUpdated => "article.updated",
+            ArticleDeleted => "article.deleted",
+            DraftSaved => "conversation.draft_saved",
         }
     }
 
@@ -226,6 +242,10 @@ mod tests {
             SessionStarted,
             SessionEnded,
             MessageCreated,
+            ArticleCreated,
+            ArticleUpdated,
+            ArticleDeleted,
+            DraftSaved,
         ] {
             assert_eq!(EventKind::parse(k.as_str()), Some(k));
         }

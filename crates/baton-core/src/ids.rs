@@ -95,3 +95,5 @@ id_type!(/// An API token.
     TokenId);
 id_type!(/// A routing rule.
     RuleId);
+id_type!(/// A knowledge-base article.
+    ArticleId);

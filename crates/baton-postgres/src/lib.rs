@@ -2,6 +2,7 @@
 //! transactions with row locks in a fixed order (see `tx.rs`), migrations
 //! embedded and run at start-up, and LISTEN/NOTIFY as a cross-node wake-up.
 
+mod agents;
 mod behind;
 mod held;
 mod listen;

@@ -60,6 +60,7 @@ macro_rules! from_uuid {
 }
 from_uuid!(
     WorkspaceId,
+    ArticleId,
     UserId,
     TeamId,
     AgentId,

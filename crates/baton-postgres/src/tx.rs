@@ -76,6 +76,7 @@
 //! handle locks, contact lookup, contact insert) and three under it (the
 //! counter, the team's candidates, the write at commit).
 
+use crate::agents as ag;
 use crate::behind::{self, Events, Load, Marks, State};
 use crate::held::Held;
 use crate::reads;
@@ -1143,6 +1144,71 @@ impl WriteTx for PgTx<'_> {
             .filter(|(_, m)| self.held.convs.get(&m.conversation_id).map(|c| c.contact_id) == Some(contact))
             .count() as i64;
         Ok(rt::contact_incoming_count(self.conn, contact).await? + unwritten)
+    }
+
+    async fn articles(&mut self, ws: WorkspaceId) -> R<Vec<Article>> {
+        ag::articles(self.conn, ws).await
+    }
+
+    async fn article(&mut self, ws: WorkspaceId, id: ArticleId) -> R<Option<Article>> {
+        ag::article_by_id(self.conn, ws, id).await
+    }
+
+    async fn insert_article(&mut self, a: &Article) -> R<()> {
+        ag::insert_article(self.conn, a).await
+    }
+
+    async fn update_article(&mut self, a: &Article) -> R<()> {
+        ag::update_article(self.conn, a).await
+    }
+
+    async fn delete_article(&mut self, ws: WorkspaceId, id: ArticleId) -> R<bool> {
+        ag::delete_article(self.conn, ws, id).await
+    }
+
+    async fn ai_reply_exists(&mut self, key: &str) -> R<bool> {
+        ag::ai_reply_exists(self.conn, key).await
+    }
+
+    async fn insert_ai_reply(
+        &mut self,
+        ws: WorkspaceId,
+        conv: ConversationId,
+        key: &str,
+        message: Option<MessageId>,
+        session: SessionId,
+        receipt: &serde_json::Value,
+        at: Timestamp,
+    ) -> R<()> {
+        ag::insert_ai_reply(self.conn, ws, conv, key, message, session, receipt, at).await
+    }
+
+    async fn draft(&mut self, ws: WorkspaceId, conv: ConversationId) -> R<Option<Draft>> {
+        ag::draft(self.conn, ws, conv).await
+    }
+
+    async fn upsert_draft(&mut self, ws: WorkspaceId, d: &Draft) -> R<()> {
+        ag::upsert_draft(self.conn, ws, d).await
+    }
+
+    async fn delete_draft(&mut self, conv: ConversationId) -> R<bool> {
+        ag::delete_draft(self.conn, conv).await
+    }
+
+    async fn agent_cursor(&mut self, ws: WorkspaceId) -> R<i64> {
+        ag::agent_cursor(self.conn, ws).await
+    }
+
+    async fn set_agent_cursor(&mut self, ws: WorkspaceId, seq: i64) -> R<()> {
+        ag::set_agent_cursor(self.conn, ws, seq).await
+    }
+
+    async fn workspace_ids(&mut self) -> R<Vec<WorkspaceId>> {
+        ag::workspace_ids(self.conn).await
+    }
+
+    async fn idle_sessions(&mut self, now: Timestamp, limit: u32) -> R<Vec<(WorkspaceId, ConversationId)>> {
+        ag::idle_sessions(self.conn, now, limit).await
     }
 
     async fn conversation_view(

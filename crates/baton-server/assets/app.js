@@ -140,6 +140,13 @@
   }, true);
   document.addEventListener("click", function (e) {
     if (!e.target.closest("details.picker, details.menu")) closeMenus();
+    // "Use draft": the AI's proposal goes into the composer to edit and send.
+    var use = e.target.closest("[data-use-draft]");
+    if (use) {
+      var text = use.closest(".draft").querySelector(".draft-text");
+      var box = document.getElementById("composer-body");
+      if (text && box) { box.value = text.textContent; box.focus(); }
+    }
   });
   function filter(input) {
     var q = input.value.trim().toLowerCase();

@@ -41,6 +41,9 @@ pub struct ServerConfig {
     pub auth_cache_ttl: Duration,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Run the AI agent worker (tests turn it off to stop between a message
+    /// and its reply).
+    pub agent_worker: bool,
 }
 
 impl Default for ServerConfig {
@@ -50,6 +53,7 @@ impl Default for ServerConfig {
             secure_cookies: false,
             auth_cache_ttl: Duration::from_secs(2),
             max_body_bytes: 1024 * 1024,
+            agent_worker: true,
         }
     }
 }
@@ -77,7 +81,15 @@ impl Application {
             clock.clone(),
             stopping.clone(),
         ));
-        let state = AppState::new(config, store, clock, stopping);
+        let agents = Arc::new(crate::agents::AgentHub::new(store.clone()));
+        if config.agent_worker {
+            tokio::spawn(crate::workers::agents::run(
+                agents.clone(),
+                store.clone(),
+                stopping.clone(),
+            ));
+        }
+        let state = AppState::new(config, store, clock, agents, stopping);
         Ok(Self {
             listener,
             addr,

@@ -11,6 +11,7 @@
 //! credential cache; [`openapi`] the document's fixed parts; [`export`] the
 //! JSON/CSV/HTML renderings; [`metrics`] the Prometheus text.
 
+pub mod agents;
 pub mod app;
 pub mod auth;
 pub mod error;

@@ -1,5 +1,6 @@
 //! What every handler shares.
 
+use crate::agents::AgentHub;
 use crate::app::ServerConfig;
 use crate::auth::cache::AuthCache;
 use crate::auth::limit::SignInLimiter;
@@ -18,6 +19,8 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     /// Persistence.
     pub store: Arc<dyn Store>,
+    /// AI agents: knowledge indexes and runtimes.
+    pub agents: Arc<AgentHub>,
     /// "Now", injectable for tests.
     pub clock: Arc<dyn Clock>,
     /// Credential digest -> user.
@@ -38,9 +41,11 @@ impl AppState {
         config: ServerConfig,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
+        agents: Arc<AgentHub>,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
         Self(Arc::new(Inner {
+            agents,
             auth: AuthCache::new(config.auth_cache_ttl),
             sign_in: SignInLimiter::default(),
             metrics: Metrics::default(),

@@ -1,6 +1,7 @@
 //! Baton's [`Store`] on SQLite: WAL mode, one writer thread committing in
 //! groups, a small read pool, migrations embedded and run at open.
 
+mod agents;
 mod checkpoint;
 mod migrate;
 mod options;

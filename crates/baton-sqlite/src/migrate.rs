@@ -8,6 +8,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_routing.sql"),
     include_str!("../migrations/0003_timers.sql"),
+    include_str!("../migrations/0004_agents.sql"),
     include_str!("../migrations/0006_view_counts.sql"),
 ];
 

@@ -1,6 +1,7 @@
 //! `WriteTx` on a SQLite connection inside `BEGIN IMMEDIATE`. Runs on the
 //! writer thread; every method is synchronous underneath.
 
+use crate::agents as ag;
 use crate::reads;
 use crate::routing as rt;
 use crate::rows::{self, db_err, json, ts, ts_opt};
@@ -732,6 +733,71 @@ impl WriteTx for SqliteTx<'_> {
         id: ConversationId,
     ) -> R<Option<ConversationView>> {
         reads::conversation_view(self.conn, ws, viewer, id)
+    }
+
+    async fn articles(&mut self, ws: WorkspaceId) -> R<Vec<Article>> {
+        ag::articles(self.conn, ws)
+    }
+
+    async fn article(&mut self, ws: WorkspaceId, id: ArticleId) -> R<Option<Article>> {
+        ag::article_by_id(self.conn, ws, id)
+    }
+
+    async fn insert_article(&mut self, a: &Article) -> R<()> {
+        ag::insert_article(self.conn, a)
+    }
+
+    async fn update_article(&mut self, a: &Article) -> R<()> {
+        ag::update_article(self.conn, a)
+    }
+
+    async fn delete_article(&mut self, ws: WorkspaceId, id: ArticleId) -> R<bool> {
+        ag::delete_article(self.conn, ws, id)
+    }
+
+    async fn ai_reply_exists(&mut self, key: &str) -> R<bool> {
+        ag::ai_reply_exists(self.conn, key)
+    }
+
+    async fn insert_ai_reply(
+        &mut self,
+        ws: WorkspaceId,
+        conv: ConversationId,
+        key: &str,
+        message: Option<MessageId>,
+        session: SessionId,
+        receipt: &serde_json::Value,
+        at: Timestamp,
+    ) -> R<()> {
+        ag::insert_ai_reply(self.conn, ws, conv, key, message, session, receipt, at)
+    }
+
+    async fn draft(&mut self, ws: WorkspaceId, conv: ConversationId) -> R<Option<Draft>> {
+        ag::draft(self.conn, ws, conv)
+    }
+
+    async fn upsert_draft(&mut self, ws: WorkspaceId, d: &Draft) -> R<()> {
+        ag::upsert_draft(self.conn, ws, d)
+    }
+
+    async fn delete_draft(&mut self, conv: ConversationId) -> R<bool> {
+        ag::delete_draft(self.conn, conv)
+    }
+
+    async fn agent_cursor(&mut self, ws: WorkspaceId) -> R<i64> {
+        ag::agent_cursor(self.conn, ws)
+    }
+
+    async fn set_agent_cursor(&mut self, ws: WorkspaceId, seq: i64) -> R<()> {
+        ag::set_agent_cursor(self.conn, ws, seq)
+    }
+
+    async fn workspace_ids(&mut self) -> R<Vec<WorkspaceId>> {
+        ag::workspace_ids(self.conn)
+    }
+
+    async fn idle_sessions(&mut self, now: Timestamp, limit: u32) -> R<Vec<(WorkspaceId, ConversationId)>> {
+        ag::idle_sessions(self.conn, now, limit)
     }
 }
 

@@ -5,6 +5,7 @@
 //! state, asks `baton_core` to decide, writes the new state and appends the
 //! events. After commit the backend publishes a [`Wakeup`].
 
+pub mod agents;
 pub mod conformance;
 pub mod cursor;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod routing;
 pub mod tx;
 pub mod types;
 
+pub use agents::{AgentCommit, AgentTurn, Article, ArticlePatch, Draft};
 pub use cursor::{Page, PageRequest, encode_time_cursor};
 pub use error::{StoreError, StoreResult};
 pub use tx::WriteTx;
@@ -479,6 +481,154 @@ pub trait Store: Send + Sync + 'static {
     async fn events_after(&self, ws: WorkspaceId, after: i64, limit: u32) -> StoreResult<Vec<Event>>;
     /// The newest event's seq (0 when none).
     async fn latest_seq(&self, ws: WorkspaceId) -> StoreResult<i64>;
+
+    // --- AI agents: knowledge base, replies, drafts ----------------------------------
+
+    /// Articles, oldest first, paged by id.
+    async fn list_articles(&self, ws: WorkspaceId, page: &PageRequest) -> StoreResult<Page<Article>> {
+        let after = page.id_cursor()?;
+        let limit = page.limit();
+        let all = self.all_articles(ws).await?;
+        let rows: Vec<Article> = all
+            .into_iter()
+            .filter(|a| after.is_none_or(|c| a.id.0 > c))
+            .take(limit as usize + 1)
+            .collect();
+        Ok(Page::from_overfetch(rows, limit, |a| a.id.to_string()))
+    }
+    /// Every article of the workspace, oldest first (what the built-in agent searches).
+    async fn all_articles(&self, ws: WorkspaceId) -> StoreResult<Vec<Article>> {
+        in_tx(self, move |tx| Box::pin(async move { tx.articles(ws).await })).await
+    }
+    /// One article.
+    async fn get_article(&self, ws: WorkspaceId, id: ArticleId) -> StoreResult<Article> {
+        in_tx(self, move |tx| {
+            Box::pin(async move { tx.article(ws, id).await?.ok_or(StoreError::not_found("article")) })
+        })
+        .await
+    }
+    /// Write an article (admins).
+    async fn create_article(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        title: &str,
+        body: &str,
+    ) -> StoreResult<Article> {
+        let (actor, title, body) = (actor.clone(), title.to_string(), body.to_string());
+        in_tx(self, move |tx| {
+            Box::pin(async move { agents::create_article(tx, ws, &actor, &title, &body).await })
+        })
+        .await
+    }
+    /// Change an article (admins).
+    async fn update_article(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        id: ArticleId,
+        patch: ArticlePatch,
+    ) -> StoreResult<Article> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { agents::update_article(tx, ws, &actor, id, patch).await })
+        })
+        .await
+    }
+    /// Delete an article (admins).
+    async fn delete_article(&self, ws: WorkspaceId, actor: &Actor, id: ArticleId) -> StoreResult<()> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { agents::delete_article(tx, ws, &actor, id).await })
+        })
+        .await
+    }
+    /// Commit an AI agent's reply if `turn.session_id` is still the active
+    /// session (checked inside the transaction) and the key is new.
+    async fn agent_reply(
+        &self,
+        ws: WorkspaceId,
+        conversation: ConversationId,
+        turn: AgentTurn,
+        body: &str,
+    ) -> StoreResult<AgentCommit> {
+        let body = body.to_string();
+        in_tx(self, move |tx| {
+            Box::pin(async move { agents::agent_reply(tx, ws, conversation, turn, &body).await })
+        })
+        .await
+    }
+    /// The AI agent hands off (same checks as [`Store::agent_reply`]); the
+    /// agent's handoff team gets the conversation.
+    async fn agent_handoff(
+        &self,
+        ws: WorkspaceId,
+        conversation: ConversationId,
+        turn: AgentTurn,
+        reason: &str,
+        parting: Option<&str>,
+    ) -> StoreResult<AgentCommit> {
+        let (reason, parting) = (reason.to_string(), parting.map(str::to_string));
+        in_tx(self, move |tx| {
+            Box::pin(async move {
+                agents::agent_handoff(tx, ws, conversation, turn, &reason, parting.as_deref()).await
+            })
+        })
+        .await
+    }
+    /// Store an AI draft on a conversation, replacing any.
+    async fn save_draft(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        conversation: ConversationId,
+        agent: AgentId,
+        body: &str,
+        receipt: serde_json::Value,
+    ) -> StoreResult<Draft> {
+        let (actor, body) = (actor.clone(), body.to_string());
+        in_tx(self, move |tx| {
+            Box::pin(
+                async move { agents::save_draft(tx, ws, &actor, conversation, agent, &body, receipt).await },
+            )
+        })
+        .await
+    }
+    /// The conversation's AI draft, if any (404 for a foreign conversation).
+    async fn get_draft(&self, ws: WorkspaceId, conversation: ConversationId) -> StoreResult<Option<Draft>> {
+        in_tx(self, move |tx| {
+            Box::pin(async move {
+                tx.conversation_view(ws, None, conversation)
+                    .await?
+                    .ok_or(StoreError::not_found("conversation"))?;
+                tx.draft(ws, conversation).await
+            })
+        })
+        .await
+    }
+    /// The agent worker's position in the workspace's log.
+    async fn agent_cursor(&self, ws: WorkspaceId) -> StoreResult<i64> {
+        in_tx(self, move |tx| Box::pin(async move { tx.agent_cursor(ws).await })).await
+    }
+    /// Set the agent worker's position in the workspace's log.
+    async fn set_agent_cursor(&self, ws: WorkspaceId, seq: i64) -> StoreResult<()> {
+        in_tx(self, move |tx| {
+            Box::pin(async move { tx.set_agent_cursor(ws, seq).await })
+        })
+        .await
+    }
+    /// End the agent sessions idle for their agent's maximum duration at `now`
+    /// (called periodically by the server). Returns how many ended.
+    async fn run_session_timeouts(&self, now: Timestamp) -> StoreResult<u32> {
+        in_tx(self, move |tx| {
+            Box::pin(async move { agents::run_session_timeouts(tx, now).await })
+        })
+        .await
+    }
+    /// Every workspace's id (for workers that visit them all).
+    async fn workspace_ids(&self) -> StoreResult<Vec<WorkspaceId>> {
+        in_tx(self, move |tx| Box::pin(async move { tx.workspace_ids().await })).await
+    }
 
     // --- bulk -------------------------------------------------------------------
 

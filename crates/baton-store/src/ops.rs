@@ -667,7 +667,8 @@ pub async fn inbound(
     contact: ContactInput,
     body: &str,
 ) -> StoreResult<InboundOutcome> {
-    tx.channel(ws, channel)
+    let ch = tx
+        .channel(ws, channel)
         .await?
         .ok_or(StoreError::not_found("channel"))?;
     let (contact, new_contact) = upsert_contact(tx, ws, contact).await?;
@@ -686,6 +687,22 @@ pub async fn inbound(
     let reopened = conv.status == Status::Closed;
     // A contact created by this message has written nothing before.
     let first_message = new_contact || tx.contact_incoming_count(contact.id).await? == 0;
+    // Autopilot: a new conversation starts with the channel's agent, before the
+    // message, so the agent's session covers it. Routing rules then do not run:
+    // the conversation waits in the AI queue until the agent hands off.
+    let mut conv = conv;
+    let mut autopilot = false;
+    if created && let Some(agent) = autopilot_agent(tx, ws, ch.autopilot_agent_id).await? {
+        let cmd = Command::AssignAgent {
+            agent_id: agent,
+            send_initial_message: false,
+        };
+        let system = Actor::system("autopilot");
+        let out = apply_to(tx, ws, &system, &conv, &cmd, Some("autopilot".into()), None).await?;
+        written.extend(out.events);
+        conv = out.conversation;
+        autopilot = true;
+    }
     let cmd = Command::PostMessage {
         kind: MessageKind::Incoming,
         body: body.to_string(),
@@ -698,7 +715,7 @@ pub async fn inbound(
         .ok_or_else(|| StoreError::Database("inbound message was not stored".into()))?;
     // Rules run for a new conversation, and for a reopened one whose assignee
     // can no longer take it.
-    let reroute = created
+    let reroute = (created && !autopilot)
         || (reopened
             && match conv.assignee_id {
                 None => true,
@@ -724,6 +741,16 @@ pub async fn inbound(
         reopened,
         events: written,
     })
+}
+
+/// The channel's autopilot agent, if it has one and it is active.
+async fn autopilot_agent(
+    tx: &mut dyn WriteTx,
+    ws: WorkspaceId,
+    agent: Option<AgentId>,
+) -> StoreResult<Option<AgentId>> {
+    let Some(id) = agent else { return Ok(None) };
+    Ok(tx.agent(ws, id).await?.filter(|a| a.active).map(|a| a.id))
 }
 
 /// Decide and apply one command on a conversation.
@@ -793,7 +820,35 @@ pub async fn apply_annotated(
         .conversation_for_update(ws, id)
         .await?
         .ok_or(StoreError::not_found("conversation"))?;
-    apply_to(tx, ws, actor, &conv, cmd, reason, explanation).await
+    apply_to(
+        tx,
+        ws,
+        actor,
+        &conv,
+        cmd,
+        reason,
+        explanation.map(|x| ("routing", x)),
+    )
+    .await
+}
+
+/// Apply a command whose events carry `data.<key> = value` (e.g. an AI receipt).
+#[allow(clippy::too_many_arguments)]
+pub async fn apply_annotated_with(
+    tx: &mut dyn WriteTx,
+    ws: WorkspaceId,
+    actor: &Actor,
+    id: ConversationId,
+    cmd: &Command,
+    reason: Option<String>,
+    key: &str,
+    value: &Value,
+) -> StoreResult<CommandOutcome> {
+    let conv = tx
+        .conversation_for_update(ws, id)
+        .await?
+        .ok_or(StoreError::not_found("conversation"))?;
+    apply_decided(tx, ws, actor, &conv, cmd, reason, Some((key, value))).await
 }
 
 async fn load_refs(
@@ -845,9 +900,9 @@ async fn apply_decided(
     conv: &Conversation,
     cmd: &Command,
     reason: Option<String>,
-    explanation: Option<&Value>,
+    annotation: Option<(&str, &Value)>,
 ) -> StoreResult<CommandOutcome> {
-    let applied = apply_to(tx, ws, actor, conv, cmd, reason, explanation).await?;
+    let applied = apply_to(tx, ws, actor, conv, cmd, reason, annotation).await?;
     let view = tx
         .conversation_view(ws, actor.user_id(), conv.id)
         .await?
@@ -867,7 +922,7 @@ pub async fn apply_to(
     conv: &Conversation,
     cmd: &Command,
     reason: Option<String>,
-    explanation: Option<&Value>,
+    annotation: Option<(&str, &Value)>,
 ) -> StoreResult<Applied> {
     let refs = load_refs(tx, ws, actor, conv.id, &cmd.wants()).await?;
     let mut ids = UuidV7;
@@ -876,13 +931,13 @@ pub async fn apply_to(
         ids: &mut ids,
     };
     let mut decision = decide(conv, actor, cmd, &refs, reason, &mut ctx)?;
-    if let Some(x) = explanation {
+    if let Some((key, x)) = annotation {
         for e in &mut decision.events {
             match &mut e.data {
                 Value::Object(m) => {
-                    m.insert("routing".into(), x.clone());
+                    m.insert(key.into(), x.clone());
                 }
-                other => *other = json!({"routing": x}),
+                other => *other = json!({ key: x }),
             }
         }
     }
@@ -920,6 +975,8 @@ pub async fn apply_to(
         && matches!(m.author, Actor::User { .. })
     {
         tx.note_reply(conv.id, m.created_at).await?;
+        // A person answered: the AI's proposal for this turn is spent.
+        tx.delete_draft(conv.id).await?;
     }
     if !decision.events.is_empty() {
         events = tx.append_events(ws, &decision.events).await?;

@@ -353,7 +353,16 @@ pub async fn route_conversation(
     let gist = explanation_gist(&routed.explanation, events.first().map(|e| e.seq));
     let mut conv = conv;
     for cmd in &routed.commands {
-        let out = crate::ops::apply_to(tx, ws, &actor, &conv, cmd, reason.clone(), Some(&gist)).await?;
+        let out = crate::ops::apply_to(
+            tx,
+            ws,
+            &actor,
+            &conv,
+            cmd,
+            reason.clone(),
+            Some(("routing", &gist)),
+        )
+        .await?;
         events.extend(out.events);
         conv = out.conversation;
     }
@@ -590,6 +599,17 @@ async fn pick_other(
     let x = json!({"rule_id": null, "rule_name": null, "action": action, "chosen": user,
                    "candidates": p.candidates, "queued": false, "excluded": except});
     Ok(Some((user, x)))
+}
+
+/// Pick an eligible member of the team (round robin or balanced), moving the
+/// round-robin pointer; the explanation says who was considered and why.
+pub async fn pick_in_team(
+    tx: &mut dyn WriteTx,
+    ws: WorkspaceId,
+    team: TeamId,
+    mode: PickMode,
+) -> StoreResult<Option<(UserId, Value)>> {
+    pick_other(tx, ws, team, mode, None).await
 }
 
 /// Take a conversation from its assignee: straight to another eligible member,

@@ -2,6 +2,7 @@
 //! transaction. The use cases in [`crate::ops`] are written once against it,
 //! so both backends share every decision and differ only in SQL.
 
+use crate::agents::{Article, Draft};
 use crate::error::StoreError;
 use crate::error::StoreResult;
 use crate::types::{ContactInput, ConversationView};
@@ -261,5 +262,79 @@ pub trait WriteTx: Send {
         _team: TeamId,
     ) -> StoreResult<Vec<ConversationId>> {
         unsupported("timers")
+    }
+
+    // --- AI agents ---------------------------------------------------------------
+
+    /// Every article of the workspace, oldest first.
+    async fn articles(&mut self, _ws: WorkspaceId) -> StoreResult<Vec<Article>> {
+        unsupported("articles")
+    }
+    /// One article.
+    async fn article(&mut self, _ws: WorkspaceId, _id: ArticleId) -> StoreResult<Option<Article>> {
+        unsupported("articles")
+    }
+    /// Insert an article.
+    async fn insert_article(&mut self, _a: &Article) -> StoreResult<()> {
+        unsupported("articles")
+    }
+    /// Write an article's title, body and update time.
+    async fn update_article(&mut self, _a: &Article) -> StoreResult<()> {
+        unsupported("articles")
+    }
+    /// Delete an article; false if it did not exist.
+    async fn delete_article(&mut self, _ws: WorkspaceId, _id: ArticleId) -> StoreResult<bool> {
+        unsupported("articles")
+    }
+    /// Was an AI reply or handoff committed under this idempotency key?
+    async fn ai_reply_exists(&mut self, _key: &str) -> StoreResult<bool> {
+        unsupported("agents")
+    }
+    /// Record a committed AI reply or handoff under its (unique) idempotency key.
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_ai_reply(
+        &mut self,
+        _ws: WorkspaceId,
+        _conv: ConversationId,
+        _key: &str,
+        _message: Option<MessageId>,
+        _session: SessionId,
+        _receipt: &serde_json::Value,
+        _at: Timestamp,
+    ) -> StoreResult<()> {
+        unsupported("agents")
+    }
+    /// The conversation's AI draft.
+    async fn draft(&mut self, _ws: WorkspaceId, _conv: ConversationId) -> StoreResult<Option<Draft>> {
+        unsupported("drafts")
+    }
+    /// Store the conversation's AI draft, replacing any.
+    async fn upsert_draft(&mut self, _ws: WorkspaceId, _d: &Draft) -> StoreResult<()> {
+        unsupported("drafts")
+    }
+    /// Remove the conversation's AI draft; false if there was none.
+    async fn delete_draft(&mut self, _conv: ConversationId) -> StoreResult<bool> {
+        unsupported("drafts")
+    }
+    /// The agent worker's position in the workspace's log (0 if never set).
+    async fn agent_cursor(&mut self, _ws: WorkspaceId) -> StoreResult<i64> {
+        unsupported("agents")
+    }
+    /// Set the agent worker's position.
+    async fn set_agent_cursor(&mut self, _ws: WorkspaceId, _seq: i64) -> StoreResult<()> {
+        unsupported("agents")
+    }
+    /// Every workspace's id.
+    async fn workspace_ids(&mut self) -> StoreResult<Vec<WorkspaceId>> {
+        unsupported("agents")
+    }
+    /// Conversations, in any workspace, whose active session saw no message for
+    /// its agent's `max_session_minutes` (default one day) before `now`.
+    async fn idle_sessions(
+        &mut self,
+        _now: Timestamp,
+        _limit: u32,
+    ) -> StoreResult<Vec<(WorkspaceId, ConversationId)>> {
+        unsupported("agents")
     }
 }

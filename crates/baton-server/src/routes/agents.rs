@@ -1,7 +1,7 @@
 //! AI agents: configuration only; secrets in their settings are never shown.
 
 use crate::auth::Caller;
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Id, Json, double_option};
 use crate::json::{AgentJson, HandoffModeSchema, List, RuntimeSchema, restore_redacted};
 use crate::state::AppState;
@@ -65,6 +65,17 @@ pub struct UpdateAgent {
     pub active: Option<bool>,
 }
 
+/// Refuse settings the agent's runtime could not run with (422), so a typo
+/// shows up now rather than as a handoff mid-conversation.
+fn check_settings(runtime: AgentRuntime, settings: &Value) -> Result<(), ApiError> {
+    if !settings.is_object() {
+        // The store words this one.
+        return Ok(());
+    }
+    baton_agents::validate_settings(runtime, settings)
+        .map_err(|e| ApiError::invalid("invalid_settings", e.to_string()))
+}
+
 /// All AI agents.
 #[utoipa::path(get, path = "/api/v1/agents", tag = "agents",
     responses((status = 200, description = "Every agent", body = List<AgentJson>)))]
@@ -84,10 +95,12 @@ pub async fn create_agent(
     caller: Caller,
     Json(body): Json<CreateAgent>,
 ) -> ApiResult<(StatusCode, Json<AgentJson>)> {
+    let settings = body.settings.unwrap_or_else(|| Value::Object(Default::default()));
+    check_settings(body.runtime, &settings)?;
     let new = NewAgent {
         name: body.name,
         runtime: body.runtime,
-        settings: body.settings.unwrap_or_else(|| Value::Object(Default::default())),
+        settings,
         handoff_team_id: body.handoff_team_id,
         handoff_mode: body.handoff_mode.unwrap_or(HandoffMode::RoundRobin),
     };
@@ -127,7 +140,9 @@ pub async fn update_agent(
     let settings = match body.settings {
         Some(new) => {
             let current = state.store.get_agent(caller.ws(), id).await?;
-            Some(restore_redacted(new, &current.settings))
+            let merged = restore_redacted(new, &current.settings);
+            check_settings(body.runtime.unwrap_or(current.runtime), &merged)?;
+            Some(merged)
         }
         None => None,
     };

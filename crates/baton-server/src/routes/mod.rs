@@ -2,6 +2,7 @@
 //! OpenAPI document is generated from them.
 
 pub mod agents;
+pub mod articles;
 pub mod audit;
 pub mod auth;
 pub mod bulk;
@@ -9,6 +10,7 @@ pub mod channels;
 pub mod commands;
 pub mod contacts;
 pub mod conversations;
+pub mod drafts;
 pub mod events;
 pub mod export;
 pub mod health;
@@ -42,6 +44,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(audit::router())
         .merge(routing::router())
+        .merge(articles::router())
+        .merge(drafts::router())
 }
 
 /// Cursor paging.

@@ -143,6 +143,22 @@ pub async fn resume_session(State(state): State<AppState>, me: WebUser, Path(id)
     answer(apply(&state, &me, &id, Command::ResumeAgentSession).await)
 }
 
+/// `POST /c/{id}/draft`: ask the conversation's AI agent for a draft reply.
+pub async fn draft(State(state): State<AppState>, me: WebUser, Path(id): Path<String>) -> Response {
+    answer(
+        async {
+            me.caller.require(baton_core::Action::Reply)?;
+            let id = conversation(&id)?;
+            state
+                .agents
+                .draft(me.caller.ws(), &me.caller.actor(), id, None)
+                .await?;
+            Ok(done())
+        }
+        .await,
+    )
+}
+
 /// `POST /c/{id}/take_over`.
 pub async fn take_over(State(state): State<AppState>, me: WebUser, Path(id): Path<String>) -> Response {
     answer(apply(&state, &me, &id, Command::TakeOver).await)

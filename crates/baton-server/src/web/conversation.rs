@@ -125,6 +125,8 @@ pub struct ConversationPage {
     pub can_reply: bool,
     /// Mention candidates, as JSON for the composer script.
     pub mention_json: String,
+    /// The AI draft reply, if an agent proposed one: (agent name, text).
+    pub draft: Option<(String, String)>,
 }
 
 /// Every member, across pages (a workspace's people are few).
@@ -251,13 +253,21 @@ async fn build(
             .await?;
         view = out.view;
     }
-    let (users, agents, teams, channels) = tokio::join!(
+    let (users, agents, teams, channels, draft) = tokio::join!(
         all_users(state, ws),
         state.store.list_agents(ws),
         state.store.list_teams(ws),
         state.store.list_channels(ws),
+        state.store.get_draft(ws, id),
     );
-    let (users, agents, teams, channels) = (users?, agents?, teams?, channels?);
+    let (users, agents, teams, channels, draft) = (users?, agents?, teams?, channels?, draft?);
+    let draft = draft.map(|d| {
+        let name = agents
+            .iter()
+            .find(|a| a.id == d.agent_id)
+            .map_or_else(|| "AI agent".to_string(), |a| a.name.clone());
+        (name, d.body)
+    });
     let mut messages = Vec::new();
     let mut req = PageRequest::first(MAX_LIMIT);
     loop {
@@ -377,6 +387,7 @@ async fn build(
             .collect(),
         can_assign: me.can(Action::Assign),
         can_reply: me.can(Action::Reply),
+        draft,
         mention_json: serde_json::to_string(&mention)
             .unwrap_or_else(|_| "[]".into())
             // Never let a name close the <script> element it sits in.
@@ -401,6 +412,8 @@ pub struct TimelineEntry {
     pub reason: Option<String>,
     /// The routing explanation, if any.
     pub routing: Option<Routing>,
+    /// What an AI agent did and why (its receipt, a handoff's reason), in words.
+    pub ai: Option<String>,
 }
 
 /// A routing explanation, readable.
@@ -485,6 +498,50 @@ pub fn routing_of(v: &serde_json::Value, users: &HashMap<String, String>) -> Opt
     })
 }
 
+/// Turn `data.receipt` and `data.handoff_reason` into one readable line.
+pub fn ai_of(data: &serde_json::Value) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(why) = data.get("handoff_reason").and_then(|v| v.as_str()) {
+        parts.push(format!("handoff: {why}"));
+    }
+    if let Some(r) = data.get("receipt").filter(|r| r.is_object()) {
+        let word = |k: &str| r.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        if let Some(a) = word("action") {
+            parts.push(format!("action {a}"));
+        }
+        if let Some(c) = r.get("confidence").and_then(|v| v.as_f64()) {
+            parts.push(format!("confidence {c:.2}"));
+        }
+        let sources: Vec<String> = r
+            .get("sources")
+            .and_then(|v| v.as_array())
+            .map(|s| {
+                s.iter()
+                    .filter_map(|x| x.get("title").and_then(|t| t.as_str()))
+                    .map(|t| format!("“{t}”"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !sources.is_empty() {
+            parts.push(format!("from {}", sources.join(", ")));
+        }
+        let runtime = [word("runtime"), word("model")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>();
+        if !runtime.is_empty() {
+            parts.push(format!("by {}", runtime.join(" ")));
+        }
+        if let Some(reason) = word("reason").filter(|_| data.get("handoff_reason").is_none()) {
+            parts.push(format!("because {reason}"));
+        }
+        if let Some(e) = word("error") {
+            parts.push(format!("error: {e}"));
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
 /// `GET /c/{id}/timeline`.
 pub async fn timeline(
     State(state): State<AppState>,
@@ -521,6 +578,7 @@ pub async fn timeline(
                     after: compact(&n.after),
                     reason: n.reason.clone(),
                     routing: routing_of(&n.data, &by_id),
+                    ai: ai_of(&n.data),
                 });
             }
             match page.next_cursor {

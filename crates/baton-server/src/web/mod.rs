@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/c/{id}/agent_session/end", post(actions::end_session))
         .route("/c/{id}/agent_session/resume", post(actions::resume_session))
         .route("/c/{id}/take_over", post(actions::take_over))
+        .route("/c/{id}/draft", post(actions::draft))
         .route("/c/{id}/status", post(actions::status))
         .route("/c/{id}/unread", post(actions::unread))
         .route("/c/{id}/transfer", post(actions::transfer))

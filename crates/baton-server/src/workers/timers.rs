@@ -23,6 +23,11 @@ pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>, mut stopping: wat
                     Ok(n) => tracing::info!(moved = n, "reply timers fired"),
                     Err(e) => tracing::warn!(error = %e, "reply timers failed; retrying next period"),
                 }
+                match store.run_session_timeouts(clock.now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(ended = n, "idle agent sessions timed out"),
+                    Err(e) => tracing::warn!(error = %e, "session time-outs failed; retrying next period"),
+                }
             }
             _ = stopping.changed() => return,
         }

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod agents;
 mod audit;
 mod auth;
 mod bulk;

@@ -454,3 +454,84 @@ async fn admin_pages_manage_the_directory() {
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.expect("body").contains("Refunds"));
 }
+
+#[tokio::test]
+async fn the_ai_draft_shows_above_the_composer_with_a_use_control() {
+    let app = TestApp::spawn().await;
+    let alice = app.ws.alice.user.clone();
+    let b = sign_in(&app, &alice).await;
+    let id = conversation(&app).await;
+    let (_, html) = b.get(&app, &format!("/c/{id}")).await;
+    assert!(!html.contains("data-testid=\"ai-draft\""));
+    assert!(
+        !html.contains("data-action=\"draft\""),
+        "no agent, no draft button"
+    );
+    let actor = Actor::User {
+        id: alice.id,
+        role: alice.role,
+    };
+    app.store
+        .save_draft(
+            app.ws.id,
+            &actor,
+            id,
+            app.ws.bot.id,
+            "Your parcel ships tomorrow.",
+            serde_json::json!({"action": "draft"}),
+        )
+        .await
+        .expect("draft");
+    let (_, html) = b.get(&app, &format!("/c/{id}")).await;
+    assert!(html.contains("data-testid=\"ai-draft\""), "the draft shows");
+    assert!(html.contains("Your parcel ships tomorrow."));
+    assert!(html.contains("data-use-draft"), "with a Use draft control");
+    let (_, timeline) = b.get(&app, &format!("/c/{id}/timeline")).await;
+    assert!(
+        timeline.contains("data-testid=\"ai-receipt\""),
+        "the receipt shows"
+    );
+    assert!(timeline.contains("action draft"));
+}
+
+#[tokio::test]
+async fn draft_a_reply_button_asks_the_conversations_agent() {
+    let app = TestApp::spawn().await;
+    let alice = app.ws.alice.user.clone();
+    let b = sign_in(&app, &alice).await;
+    let admin = Actor::User {
+        id: app.ws.admin.user.id,
+        role: Role::Admin,
+    };
+    app.store
+        .create_article(
+            app.ws.id,
+            &admin,
+            "Late parcels",
+            "If your parcel is late, check the tracking link; after 14 days we send a new one.",
+        )
+        .await
+        .expect("article");
+    let id = conversation(&app).await;
+    let actor = Actor::User {
+        id: alice.id,
+        role: alice.role,
+    };
+    let cmd = Command::AssignAgent {
+        agent_id: app.ws.bot.id,
+        send_initial_message: false,
+    };
+    app.store
+        .apply(app.ws.id, &actor, id, cmd, None)
+        .await
+        .expect("assign agent");
+    let (_, html) = b.get(&app, &format!("/c/{id}")).await;
+    assert!(html.contains("data-action=\"draft\""), "the draft button shows");
+    assert_eq!(
+        b.post(&app, &format!("/c/{id}/draft"), &[]).await,
+        StatusCode::NO_CONTENT
+    );
+    let (_, html) = b.get(&app, &format!("/c/{id}")).await;
+    assert!(html.contains("data-testid=\"ai-draft\""), "the draft shows");
+    assert!(html.contains("Late parcels"));
+}

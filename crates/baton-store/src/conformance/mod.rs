@@ -5,6 +5,7 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
+mod agents;
 mod concurrency;
 mod directory;
 mod fixture;
@@ -14,6 +15,7 @@ mod routing;
 mod timers;
 mod views;
 
+pub use agents::*;
 pub use concurrency::*;
 pub use directory::*;
 pub use fixture::Fixture;
@@ -29,6 +31,16 @@ macro_rules! conformance_tests {
     ($factory:path) => {
         $crate::conformance_tests!(@each $factory,
             inbound_creates_contact_conversation_and_message,
+            articles_are_managed_by_admins_and_read_by_members,
+            agent_reply_carries_agent_session_and_receipt,
+            agent_reply_is_committed_once_per_idempotency_key,
+            reply_generated_while_the_session_ended_is_not_committed,
+            human_reply_does_not_end_the_session,
+            handoff_ends_the_session_and_the_team_gets_it_by_round_robin,
+            autopilot_starts_every_new_conversation_with_a_session,
+            drafts_are_replaced_survive_reassignment_and_clear_on_reply,
+            agent_cursor_is_kept_per_workspace,
+            idle_session_times_out_after_the_agents_maximum_duration,
             inbound_joins_the_open_conversation,
             inbound_reopens_a_closed_conversation,
             inbound_merges_contact_details,

@@ -2,6 +2,7 @@
 //! a running server), drives it with concurrent clients over loopback, and
 //! prints a Markdown report for BENCHMARKS.md.
 
+mod ai;
 mod load;
 mod server;
 mod stats;
@@ -32,6 +33,13 @@ pub struct BenchArgs {
     /// Directory for the bench database (default: a new temporary one).
     #[arg(long)]
     pub dir: Option<std::path::PathBuf>,
+    /// Phases to run: `lists` (list views and the inbox page), `writes`
+    /// (assign, inbound, routed inbound), `ai` (inbound to AI reply).
+    #[arg(long, value_delimiter = ',', default_value = "lists,writes,ai")]
+    pub phases: Vec<String>,
+    /// Inbound messages timed in the `ai` phase.
+    #[arg(long, default_value_t = 300)]
+    pub ai_requests: usize,
 }
 
 struct Row {
@@ -65,6 +73,10 @@ pub async fn run(_cfg: &Config, args: BenchArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let mut seeded = 0u64;
     let mut peak_rss: f64 = 0.0;
+    let phase = |p: &str| args.phases.iter().any(|x| x == p);
+    if !phase("lists") && !phase("writes") {
+        sizes.clear();
+    }
     for (round, size) in sizes.iter().enumerate() {
         let t0 = Instant::now();
         let spec = SeedSpec {
@@ -98,7 +110,10 @@ pub async fn run(_cfg: &Config, args: BenchArgs) -> Result<(), String> {
         for (label, query, as_agent) in [
             ("mine", "view=mine", true),
             ("unassigned", "view=unassigned", false),
-        ] {
+        ]
+        .into_iter()
+        .filter(|_| phase("lists"))
+        {
             let s = load::list_view(target.clone(), query, as_agent, 4, args.list_requests).await;
             record(
                 &mut rows,
@@ -116,20 +131,22 @@ pub async fn run(_cfg: &Config, args: BenchArgs) -> Result<(), String> {
         }
         let cookie = sign_in(&client, &srv.base, &fx.agent_login).await?;
         let s = load::page(target.clone(), "/", &cookie, 4, args.list_requests / 2).await;
-        record(
-            &mut rows,
-            format!(
-                "web inbox page `/` (Mine) at {size} conversations (4 clients, {} requests)",
-                s.count()
-            ),
-            format!(
-                "p50 {:.2} ms, p99 {:.2} ms, errors {}",
-                s.percentile_ms(50.0),
-                s.percentile_ms(99.0),
-                s.errors
-            ),
-        );
-        if round == 0 {
+        if phase("lists") {
+            record(
+                &mut rows,
+                format!(
+                    "web inbox page `/` (Mine) at {size} conversations (4 clients, {} requests)",
+                    s.count()
+                ),
+                format!(
+                    "p50 {:.2} ms, p99 {:.2} ms, errors {}",
+                    s.percentile_ms(50.0),
+                    s.percentile_ms(99.0),
+                    s.errors
+                ),
+            );
+        }
+        if round == 0 && phase("writes") {
             let dur = Duration::from_secs(args.seconds);
             let a = load::assign_unassign(target.clone(), args.clients, dur).await;
             record(
@@ -184,6 +201,33 @@ pub async fn run(_cfg: &Config, args: BenchArgs) -> Result<(), String> {
                 format!("server peak RSS after the {size} round"),
                 format!("{rss:.1} MiB"),
             );
+        }
+        srv.stop();
+    }
+    if phase("ai") {
+        eprintln!("AI phase: writing {} articles…", ai::ARTICLES);
+        let afx = ai::setup(store.as_ref()).await.map_err(|e| e.to_string())?;
+        let srv = server::ServerProcess::start(&url)?;
+        server::wait_healthy(&client, &srv.base).await?;
+        // The first answer builds the knowledge index: not part of the figure.
+        ai::inbound_to_reply(&client, &srv.base, &afx, 3).await;
+        let s = ai::inbound_to_reply(&client, &srv.base, &afx, args.ai_requests).await;
+        record(
+            &mut rows,
+            format!(
+                "inbound to AI reply, built-in agent, {}-article knowledge base (1 client, {} messages; reply seen by polling every 1 ms)",
+                ai::ARTICLES,
+                s.count()
+            ),
+            format!(
+                "p50 {:.2} ms, p99 {:.2} ms, errors {}",
+                s.percentile_ms(50.0),
+                s.percentile_ms(99.0),
+                s.errors
+            ),
+        );
+        if let Some(rss) = srv.peak_rss_mib() {
+            peak_rss = peak_rss.max(rss);
         }
         srv.stop();
     }

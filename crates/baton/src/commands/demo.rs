@@ -131,6 +131,81 @@ const OPENERS: &[&str] = &[
     "I want to cancel my account and delete my data.",
 ];
 
+/// The demo knowledge base: what the built-in agent Ava answers from.
+const ARTICLES: &[(&str, &str)] = &[
+    (
+        "Refunds and double charges",
+        "Were you charged twice, or do you want your money back? Refunds can be requested within 30 days of \
+         delivery from Orders > Request a refund. A duplicate charge for a subscription is refunded \
+         automatically within 3 business days; if it is not, write to us with both charge dates. Refunds go \
+         back to the original payment method and take 5 to 10 business days to show on your statement.",
+    ),
+    (
+        "Shipping times and countries",
+        "We ship to the United States, Canada, the United Kingdom and the European Union. Orders leave our \
+         warehouse within 2 business days. Standard shipping takes 3 to 7 business days (Canada 5 to 10); \
+         express shipping takes 1 to 2 business days. Shipping is free on orders over $50.",
+    ),
+    (
+        "Where is my order? Tracking a late parcel",
+        "Every order gets a tracking link by email as soon as it ships; you also find it under Orders. If the \
+         tracking has not moved for 5 business days, or your order has not arrived 14 days after shipping, we \
+         send a replacement or refund it: reply to your shipping email with the order number.",
+    ),
+    (
+        "Reset your password",
+        "To reset your password, open the sign-in page and choose 'Forgot password'. We email a reset link \
+         valid for one hour. If the reset email never comes, check your spam folder and make sure you use the \
+         email address of your account; company mail filters sometimes hold it for a few minutes.",
+    ),
+    (
+        "Change the shipping address of an order",
+        "You can change the shipping address of an order until it ships: open Orders, pick the order and \
+         choose 'Edit address'. Once an order has shipped, the address can no longer be changed, but you can \
+         ask the carrier to redirect the parcel with the tracking link.",
+    ),
+    (
+        "Damaged or broken items",
+        "If an item arrives damaged or broken, for example a cracked lid or a dented box, take a photo and \
+         send it to us within 14 days. We send a free replacement, or refund it if you prefer. You do not \
+         need to return the damaged item.",
+    ),
+    (
+        "Plans and upgrading to Business",
+        "Baton Shop offers Free, Pro and Business plans. Upgrade at any time under Settings > Billing; the \
+         price difference is prorated. The Business plan includes SSO, audit logs and volume pricing from 25 \
+         seats. For 40 seats or more, our sales team prepares a quote.",
+    ),
+    (
+        "Discounts for non-profits and education",
+        "Registered non-profits and schools get a 30% discount on every plan. Send us proof of your status \
+         (a registration number or an official letter) and we apply the discount to your next invoice.",
+    ),
+    (
+        "Download invoices as PDF",
+        "All invoices are under Settings > Billing > Invoices. Each one has a 'Download PDF' button; 'Export \
+         all' downloads every invoice of the year as one ZIP file of PDFs.",
+    ),
+    (
+        "Cancel your account and delete your data",
+        "You can cancel your subscription at any time under Settings > Billing > Cancel; you keep access until \
+         the end of the paid period. To delete your account and all your data, choose Settings > Account > \
+         Delete account. Deletion is permanent and completes within 30 days.",
+    ),
+    (
+        "Single sign-on (SSO) troubleshooting",
+        "If SSO login stops working for everyone, check that your identity provider's certificate has not \
+         expired and that the SSO metadata URL in Settings > Security is current. Admins can always sign in \
+         with their password to fix the settings.",
+    ),
+    (
+        "App crashes on start or in settings",
+        "If the app crashes when you open it or a settings page, update to the latest version from your app \
+         store, then restart your phone. If it still crashes, reinstall the app; your data is kept in your \
+         account.",
+    ),
+];
+
 const REPLIES: &[&str] = &[
     "Thanks for reaching out! I'm looking into this right now.",
     "Sorry about that. I've issued a refund; you'll see it in 3-5 business days.",
@@ -199,6 +274,9 @@ pub async fn run(cfg: &Config, args: DemoArgs) -> Result<(), String> {
                 .await
                 .map_err(e)?;
         }
+    }
+    for (title, body) in ARTICLES {
+        store.create_article(ws, &sys, title, body).await.map_err(e)?;
     }
     let ava = store
         .create_agent(
@@ -416,16 +494,26 @@ pub async fn run(cfg: &Config, args: DemoArgs) -> Result<(), String> {
             }
         }
         for (actor, cmd) in cmds {
-            store.apply(ws, &actor, conv, cmd, None).await.map_err(e)?;
+            match store.apply(ws, &actor, conv, cmd, None).await {
+                // The website chat's autopilot already gave Ava a session.
+                Err(StoreError::Domain(d)) if d.code() == "agent_session_active" => {}
+                other => {
+                    other.map_err(e)?;
+                }
+            }
         }
         bar.inc(1);
     }
     bar.finish_and_clear();
+    // The demo's history is not news to the AI worker: it starts after it.
+    let latest = store.latest_seq(ws).await.map_err(e)?;
+    store.set_agent_cursor(ws, latest).await.map_err(e)?;
     print_tokens(store, &users).await?;
     eprintln!(
-        "demo workspace {:?}: {} users, 3 teams, 2 AI agents, 4 channels, {} conversations; every user's password is {:?}",
+        "demo workspace {:?}: {} users, 3 teams, 2 AI agents, {} help articles, 4 channels, {} conversations; every user's password is {:?}",
         args.workspace,
         users.len(),
+        ARTICLES.len(),
         args.conversations,
         args.password
     );
