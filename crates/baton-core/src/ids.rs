@@ -95,3 +95,9 @@ id_type!(/// An API token.
     TokenId);
 id_type!(/// A routing rule.
     RuleId);
+id_type!(/// An in-app notification for one user.
+    NotificationId);
+id_type!(/// One delivery of a notification or event over one medium.
+    DeliveryId);
+id_type!(/// An outbound webhook subscription.
+    WebhookId);
