@@ -6,6 +6,7 @@ mod behind;
 mod held;
 mod listen;
 mod migrate;
+mod notifications;
 mod options;
 mod reads;
 mod routing;

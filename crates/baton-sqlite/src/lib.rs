@@ -2,6 +2,7 @@
 //! groups, a small read pool, migrations embedded and run at open.
 
 mod migrate;
+mod notifications;
 mod options;
 mod readers;
 mod reads;

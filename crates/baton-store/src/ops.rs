@@ -876,6 +876,7 @@ async fn apply_decided(
     }
     if !decision.events.is_empty() {
         events = tx.append_events(ws, &decision.events).await?;
+        crate::notifications::record(tx, ws, &decision.conversation, &events).await?;
     }
     let view = tx
         .conversation_view(ws, actor.user_id(), conv.id)
