@@ -179,7 +179,12 @@ async fn nodes_starting_together_migrate_once() {
     .unwrap();
     let (n, distinct, max): (i64, i64, i32) = (row.get(0), row.get(1), row.get(2));
     assert_eq!(n, distinct, "each migration recorded once");
-    assert_eq!(n, i64::from(max), "every migration applied, none skipped");
+    // Versions are file numbers: 0004 belongs to another branch and may land later.
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .count() as i64;
+    assert_eq!(n, files, "every migration applied, none skipped");
+    assert!(i64::from(max) >= n);
     baton_postgres::drop_schema(&url(), &schema).await.unwrap();
     let left: i64 = sqlx::query("SELECT count(*) FROM pg_namespace WHERE nspname = $1")
         .bind(&schema)
