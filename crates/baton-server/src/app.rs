@@ -41,6 +41,8 @@ pub struct ServerConfig {
     pub auth_cache_ttl: Duration,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Email, Slack and webhook delivery.
+    pub notify: crate::notify::NotifyConfig,
 }
 
 impl Default for ServerConfig {
@@ -50,6 +52,7 @@ impl Default for ServerConfig {
             secure_cookies: false,
             auth_cache_ttl: Duration::from_secs(2),
             max_body_bytes: 1024 * 1024,
+            notify: crate::notify::NotifyConfig::default(),
         }
     }
 }
@@ -77,6 +80,16 @@ impl Application {
             clock.clone(),
             stopping.clone(),
         ));
+        if config.notify.worker {
+            let senders = crate::notify::Senders::new(&config.notify).map_err(std::io::Error::other)?;
+            tokio::spawn(crate::workers::deliveries::run(
+                store.clone(),
+                Arc::new(senders),
+                clock.clone(),
+                config.notify.poll,
+                stopping.clone(),
+            ));
+        }
         let state = AppState::new(config, store, clock, stopping);
         Ok(Self {
             listener,

@@ -14,9 +14,11 @@ pub mod export;
 pub mod health;
 pub mod me;
 pub mod messages;
+pub mod notifications;
 pub mod routing;
 pub mod teams;
 pub mod users;
+pub mod webhooks;
 
 use crate::state::AppState;
 use baton_store::PageRequest;
@@ -42,6 +44,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(audit::router())
         .merge(routing::router())
+        .merge(notifications::router())
+        .merge(webhooks::router())
 }
 
 /// Cursor paging.

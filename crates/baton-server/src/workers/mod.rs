@@ -1,3 +1,4 @@
 //! Background workers that run beside the HTTP server.
 
+pub mod deliveries;
 pub mod timers;
