@@ -469,6 +469,10 @@ async fn start_smtp() -> Option<SmtpServer> {
 #[tokio::test]
 async fn email_goes_out_over_smtp_with_text_and_html_parts_and_a_link() {
     let Some(smtp) = start_smtp().await else {
+        assert!(
+            std::env::var_os("BATON_REQUIRE_AIOSMTPD").is_none(),
+            "python3-aiosmtpd is required (BATON_REQUIRE_AIOSMTPD) but not importable"
+        );
         eprintln!("SKIPPED: python3-aiosmtpd is not installed (scripts/test installs it)");
         return;
     };
