@@ -269,11 +269,9 @@ pub fn triggers(events: &[NewEvent], conv: &Conversation, team_members: &[UserId
                     push(u, kind, i, &e.actor);
                 }
             }
-            EventKind::TeamChanged => {
-                if team_at(&e.after, "team_id").is_some() {
-                    for u in team_members {
-                        push(*u, NotificationKind::TeamAssigned, i, &e.actor);
-                    }
+            EventKind::TeamChanged if team_at(&e.after, "team_id").is_some() => {
+                for u in team_members {
+                    push(*u, NotificationKind::TeamAssigned, i, &e.actor);
                 }
             }
             EventKind::Mentioned => {

@@ -436,9 +436,9 @@ fn python_with_aiosmtpd() -> Option<&'static str> {
 async fn start_smtp() -> Option<SmtpServer> {
     let py = python_with_aiosmtpd()?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
+        .expect("a free port")
         .local_addr()
-        .unwrap()
+        .expect("a free port")
         .port();
     let dir = std::env::temp_dir().join(format!("baton-smtp-{}", uuid::Uuid::now_v7().simple()));
     let child = std::process::Command::new(py)
