@@ -14,6 +14,8 @@ use tokio::sync::{broadcast, watch};
 
 /// How long a claimed delivery stays with this worker.
 pub const LEASE_SECS: i64 = 120;
+/// How long a wake-up waits for more commits before the round runs.
+pub const COALESCE: Duration = Duration::from_millis(200);
 /// Deliveries claimed per round.
 pub const BATCH: u32 = 32;
 
@@ -68,6 +70,14 @@ pub async fn run(
                 if let Err(broadcast::error::RecvError::Closed) = w {
                     wakeups = store.subscribe();
                 }
+                // Coalesce a burst of commits into one round: each round is
+                // two short write jobs, which SQLite's one writer must not
+                // run once per commit under load.
+                tokio::time::sleep(COALESCE).await;
+                while !matches!(
+                    wakeups.try_recv(),
+                    Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed)
+                ) {}
             }
             _ = stopping.changed() => return,
         }
