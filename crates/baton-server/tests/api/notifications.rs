@@ -540,3 +540,49 @@ async fn email_goes_out_over_smtp_with_text_and_html_parts_and_a_link() {
             .any(|d| d["target"] == "email")
     );
 }
+
+#[tokio::test]
+async fn an_unreachable_smtp_server_never_blocks_the_request_and_the_email_is_retried() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("a free port")
+        .port();
+    let app = TestApp::spawn_with(fast(NotifyConfig {
+        smtp: Some(SmtpConfig {
+            host: "127.0.0.1".into(),
+            port,
+            from: "Baton <baton@example.com>".into(),
+            tls: false,
+            username: None,
+            password: None,
+        }),
+        ..NotifyConfig::default()
+    }))
+    .await;
+    let conv = app.conversation().await;
+    let started = std::time::Instant::now();
+    assign(&app, &conv, &app.ws.alice).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the request does not wait for SMTP"
+    );
+    let d = eventually(|| async {
+        let (_, ds) = app
+            .get(&app.ws.admin.token, "/api/v1/deliveries?status=pending")
+            .await;
+        ds["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["target"] == "email" && d["attempts"] == 1)
+            .cloned()
+    })
+    .await;
+    assert!(d["last_error"].as_str().unwrap().starts_with("smtp:"), "{d}");
+    assert_eq!(d["log"][0]["ok"], false);
+    // The in-app notification is there regardless.
+    let (_, list) = app.get(&app.ws.alice.token, "/api/v1/notifications").await;
+    assert_eq!(list["unread_count"], 1);
+}
