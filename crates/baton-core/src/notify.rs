@@ -224,6 +224,21 @@ fn team_at(v: &Value, key: &str) -> Option<TeamId> {
     v.get(key)?.as_str()?.parse().ok()
 }
 
+/// Is this assignment the second step of an AI hand-off (routing picking a
+/// person after the agent let go, in a later command of the same write)? The
+/// hand-off step marks it in its reason (`AI handoff: …`), its explanation
+/// (`handoff_reason`) or its actor (`agent handoff`).
+fn is_handoff(e: &NewEvent) -> bool {
+    let marked = |s: &str| {
+        let s = s.to_ascii_lowercase();
+        s.contains("handoff") || s.contains("hand-off") || s.contains("hand off") || s.contains("handed off")
+    };
+    e.reason.as_deref().is_some_and(marked)
+        || matches!(&e.actor, Actor::System { name } if marked(name))
+        || e.data.pointer("/routing/handoff_reason").is_some()
+        || e.data.get("handoff_reason").is_some()
+}
+
 /// The team a batch assigns, if any (the store then loads its members).
 pub fn assigned_team(events: &[NewEvent]) -> Option<TeamId> {
     events
@@ -258,9 +273,7 @@ pub fn triggers(events: &[NewEvent], conv: &Conversation, team_members: &[UserId
         match e.kind {
             EventKind::AssigneeChanged => {
                 if let Some(u) = user_at(&e.after, "assignee_id") {
-                    let by_ai = matches!(e.actor, Actor::Agent { .. })
-                        || handed_off
-                        || e.reason.as_deref().is_some_and(|r| r.contains("hand"));
+                    let by_ai = matches!(e.actor, Actor::Agent { .. }) || handed_off || is_handoff(e);
                     let kind = if by_ai {
                         NotificationKind::HandedOff
                     } else {
