@@ -225,16 +225,18 @@ pub async fn deliveries(
     c: &mut PgConnection,
     ws: WorkspaceId,
     status: Option<&str>,
+    webhook: Option<WebhookId>,
     limit: u32,
 ) -> R<Vec<Delivery>> {
     let sql = format!(
         "SELECT {D_COLS} FROM deliveries WHERE workspace_id = $1 AND ($2::text IS NULL OR status = $2) \
-         ORDER BY created_at DESC, id DESC LIMIT $3"
+         AND ($4::uuid IS NULL OR webhook_id = $4) ORDER BY created_at DESC, id DESC LIMIT $3"
     );
     let found = sqlx::query(&sql)
         .bind(ws.0)
         .bind(status)
         .bind(i64::from(limit))
+        .bind(webhook.map(|w| w.0))
         .fetch_all(&mut *c)
         .await
         .map_err(db_err)?;

@@ -1229,8 +1229,14 @@ impl WriteTx for PgTx<'_> {
         nt::update_delivery(self.conn, d).await
     }
 
-    async fn deliveries(&mut self, ws: WorkspaceId, status: Option<&str>, limit: u32) -> R<Vec<Delivery>> {
-        nt::deliveries(self.conn, ws, status, limit).await
+    async fn deliveries(
+        &mut self,
+        ws: WorkspaceId,
+        status: Option<&str>,
+        webhook: Option<WebhookId>,
+        limit: u32,
+    ) -> R<Vec<Delivery>> {
+        nt::deliveries(self.conn, ws, status, webhook, limit).await
     }
 
     async fn insert_webhook(&mut self, w: &Webhook) -> R<()> {

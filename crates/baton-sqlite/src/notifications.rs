@@ -233,15 +233,24 @@ pub fn update_delivery(conn: &Connection, d: &Delivery) -> R<()> {
     .map(drop)
 }
 
-pub fn deliveries(conn: &Connection, ws: WorkspaceId, status: Option<&str>, limit: u32) -> R<Vec<Delivery>> {
+pub fn deliveries(
+    conn: &Connection,
+    ws: WorkspaceId,
+    status: Option<&str>,
+    webhook: Option<WebhookId>,
+    limit: u32,
+) -> R<Vec<Delivery>> {
     let sql = format!(
         "SELECT {D_COLS} FROM deliveries WHERE workspace_id = ?1 AND (?2 IS NULL OR status = ?2) \
-         ORDER BY created_at DESC, id DESC LIMIT ?3"
+         AND (?4 IS NULL OR webhook_id = ?4) ORDER BY created_at DESC, id DESC LIMIT ?3"
     );
     conn.prepare_cached(&sql)
         .and_then(|mut s| {
-            s.query_map(params![ws.to_string(), status, limit], delivery)?
-                .collect()
+            s.query_map(
+                params![ws.to_string(), status, limit, webhook.map(|w| w.to_string())],
+                delivery,
+            )?
+            .collect()
         })
         .map_err(db_err)
 }

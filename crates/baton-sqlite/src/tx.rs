@@ -748,8 +748,14 @@ impl WriteTx for SqliteTx<'_> {
         nt::update_delivery(self.conn, d)
     }
 
-    async fn deliveries(&mut self, ws: WorkspaceId, status: Option<&str>, limit: u32) -> R<Vec<Delivery>> {
-        nt::deliveries(self.conn, ws, status, limit)
+    async fn deliveries(
+        &mut self,
+        ws: WorkspaceId,
+        status: Option<&str>,
+        webhook: Option<WebhookId>,
+        limit: u32,
+    ) -> R<Vec<Delivery>> {
+        nt::deliveries(self.conn, ws, status, webhook, limit)
     }
 
     async fn insert_webhook(&mut self, w: &Webhook) -> R<()> {

@@ -556,6 +556,7 @@ pub trait Store: Send + Sync + 'static {
         ws: WorkspaceId,
         actor: &Actor,
         status: Option<String>,
+        webhook: Option<WebhookId>,
         limit: u32,
     ) -> StoreResult<Vec<notifications::Delivery>> {
         if let Actor::User { role, .. } = actor
@@ -564,7 +565,7 @@ pub trait Store: Send + Sync + 'static {
             return Err(DomainError::forbidden(Action::Manage).into());
         }
         in_tx(self, move |tx| {
-            Box::pin(async move { tx.deliveries(ws, status.as_deref(), limit).await })
+            Box::pin(async move { tx.deliveries(ws, status.as_deref(), webhook, limit).await })
         })
         .await
     }

@@ -332,6 +332,7 @@ pub trait WriteTx: Send {
         &mut self,
         _ws: WorkspaceId,
         _status: Option<&str>,
+        _webhook: Option<WebhookId>,
         _limit: u32,
     ) -> StoreResult<Vec<Delivery>> {
         unsupported("notifications")

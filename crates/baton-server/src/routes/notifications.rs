@@ -248,6 +248,9 @@ pub async fn put_preferences(
 pub struct DeliveryQuery {
     /// `pending`, `delivered` or `failed`.
     pub status: Option<String>,
+    /// Only the deliveries of this webhook (its attempt log).
+    #[param(value_type = Option<uuid::Uuid>)]
+    pub webhook_id: Option<String>,
     /// How many, newest first (default 50, at most 200).
     pub limit: Option<u32>,
 }
@@ -338,9 +341,16 @@ pub async fn list_deliveries(
         ));
     }
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let webhook = match q.webhook_id.as_deref() {
+        Some(w) => Some(
+            w.parse::<WebhookId>()
+                .map_err(|_| ApiError::invalid("invalid_webhook_id", "webhook_id must be a webhook id"))?,
+        ),
+        None => None,
+    };
     let items = state
         .store
-        .list_deliveries(caller.ws(), &caller.actor(), q.status, limit)
+        .list_deliveries(caller.ws(), &caller.actor(), q.status, webhook, limit)
         .await?;
     Ok(Json(crate::json::List::all(
         items.into_iter().map(Into::into).collect(),

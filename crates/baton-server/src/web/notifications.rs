@@ -246,11 +246,11 @@ async fn deliveries_page(State(state): State<AppState>, me: WebUser) -> Response
             let actor = me.caller.actor();
             let failed = state
                 .store
-                .list_deliveries(me.caller.ws(), &actor, Some("failed".into()), 100)
+                .list_deliveries(me.caller.ws(), &actor, Some("failed".into()), None, 100)
                 .await?;
             let recent = state
                 .store
-                .list_deliveries(me.caller.ws(), &actor, None, 100)
+                .list_deliveries(me.caller.ws(), &actor, None, None, 100)
                 .await?;
             let rows = failed
                 .into_iter()

@@ -260,16 +260,25 @@ async fn webhook_deliveries_are_signed_with_hmac_over_timestamp_and_body() {
     // Only the subscribed kind, and only once.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.received_requests().await.unwrap().len(), 1);
-    let (_, ds) = app
-        .get(&app.ws.admin.token, "/api/v1/deliveries?status=delivered")
+    // The webhook's attempt log.
+    let hook_id = hook["id"].as_str().unwrap();
+    let (s, ds) = app
+        .get(
+            &app.ws.admin.token,
+            &format!("/api/v1/deliveries?webhook_id={hook_id}"),
+        )
         .await;
-    assert!(
-        ds["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["target"] == "webhook" && d["attempts"] == 1)
-    );
+    assert_eq!(s, StatusCode::OK, "{ds}");
+    let items = ds["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["status"], "delivered");
+    assert_eq!(items[0]["attempts"], 1);
+    assert_eq!(items[0]["log"][0]["ok"], true);
+    assert_eq!(items[0]["kind"], "conversation.assignee_changed");
+    let bad = app
+        .get(&app.ws.admin.token, "/api/v1/deliveries?webhook_id=nope")
+        .await;
+    assert_error(&bad, 422, "invalid_webhook_id");
 }
 
 async fn slack_app(slack: &MockServer) -> TestApp {

@@ -374,14 +374,18 @@ pub async fn deliveries_are_retried_with_backoff_and_given_up(store: Arc<dyn Sto
         .unwrap();
     let failed = f
         .store
-        .list_deliveries(f.ws, &f.actor(&f.admin), Some(status::FAILED.into()), 50)
+        .list_deliveries(f.ws, &f.actor(&f.admin), Some(status::FAILED.into()), None, 50)
         .await
         .unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].attempts, 3);
     assert_eq!(failed[0].log.len(), 3);
     assert_eq!(
-        code(f.store.list_deliveries(f.ws, &f.actor(&f.alice), None, 50).await),
+        code(
+            f.store
+                .list_deliveries(f.ws, &f.actor(&f.alice), None, None, 50)
+                .await
+        ),
         "forbidden"
     );
 }
@@ -429,7 +433,13 @@ pub async fn two_workers_never_claim_one_delivery_twice(store: Arc<dyn Store>) {
     assert_eq!(all.len(), 20, "no delivery twice");
     let delivered = f
         .store
-        .list_deliveries(f.ws, &f.actor(&f.admin), Some(status::DELIVERED.into()), 200)
+        .list_deliveries(
+            f.ws,
+            &f.actor(&f.admin),
+            Some(status::DELIVERED.into()),
+            None,
+            200,
+        )
         .await
         .unwrap();
     assert_eq!(delivered.len(), 20);
@@ -565,6 +575,20 @@ pub async fn webhooks_get_each_matching_event_once_and_are_disabled_after_failin
     assert_eq!(
         kinds_of(&f, &f.admin).await,
         vec![NotificationKind::WebhookDisabled]
+    );
+    let log = f
+        .store
+        .list_deliveries(f.ws, &admin, None, Some(some.id), 50)
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1, "one delivery, attempted five times");
+    assert_eq!(log[0].attempts, notify::WEBHOOK_DISABLE_AFTER);
+    assert_eq!(log[0].log.len() as u32, notify::WEBHOOK_DISABLE_AFTER);
+    assert!(
+        log[0]
+            .log
+            .iter()
+            .all(|a| !a.ok && a.error.as_deref() == Some("HTTP 500"))
     );
     // A disabled subscription gets no new deliveries.
     let c2 = f.conversation("dave").await;
