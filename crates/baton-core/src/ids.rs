@@ -97,3 +97,9 @@ id_type!(/// A routing rule.
     RuleId);
 id_type!(/// A knowledge-base article.
     ArticleId);
+id_type!(/// An in-app notification for one user.
+    NotificationId);
+id_type!(/// One delivery of a notification or event over one medium.
+    DeliveryId);
+id_type!(/// An outbound webhook subscription.
+    WebhookId);

@@ -14,6 +14,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod mention;
+pub mod notify;
 pub mod role;
 pub mod routing;
 pub mod time;

@@ -7,6 +7,7 @@ mod behind;
 mod held;
 mod listen;
 mod migrate;
+mod notifications;
 mod options;
 mod reads;
 mod routing;
@@ -385,6 +386,26 @@ impl Store for PgStore {
 
     async fn latest_seq(&self, ws: WorkspaceId) -> StoreResult<i64> {
         reads::latest_seq(&mut *self.conn().await?, ws).await
+    }
+
+    // Read on every page and after live events: outside any write transaction.
+    async fn list_notifications(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        page: &PageRequest,
+    ) -> StoreResult<(Page<baton_store::notifications::Notification>, i64)> {
+        let before = page.time_cursor()?;
+        let limit = page.limit();
+        let mut c = self.conn().await?;
+        let rows = notifications::notifications(&mut c, ws, user, before, limit + 1).await?;
+        let unread = notifications::unread_count(&mut c, ws, user).await?;
+        let page = Page::from_overfetch(rows, limit, |n| encode_time_cursor(n.created_at, n.id.0));
+        Ok((page, unread))
+    }
+
+    async fn unread_notifications(&self, ws: WorkspaceId, user: UserId) -> StoreResult<i64> {
+        notifications::unread_count(&mut *self.conn().await?, ws, user).await
     }
 
     async fn seed_conversations(&self, ws: WorkspaceId, spec: SeedSpec) -> StoreResult<u64> {

@@ -8,12 +8,15 @@ use crate::rows::db_err;
 use baton_store::StoreResult;
 use sqlx::{Connection, PgConnection};
 
-const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/0001_init.sql"),
-    include_str!("../migrations/0002_routing.sql"),
-    include_str!("../migrations/0003_timers.sql"),
-    include_str!("../migrations/0004_agents.sql"),
-    include_str!("../migrations/0006_view_counts.sql"),
+/// (version, SQL): versions are the file numbers, not positions, so a lower
+/// number landing later (0004 after 0005) is still applied.
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_routing.sql")),
+    (3, include_str!("../migrations/0003_timers.sql")),
+    (4, include_str!("../migrations/0004_agents.sql")),
+    (5, include_str!("../migrations/0005_notifications.sql")),
+    (6, include_str!("../migrations/0006_view_counts.sql")),
 ];
 
 /// First key of the advisory lock (the second is the schema's hash, so
@@ -22,8 +25,7 @@ const LOCK_KEY: i32 = 0x0BA7_0001;
 
 /// Bring the schema up to date.
 pub async fn migrate(conn: &mut PgConnection) -> StoreResult<()> {
-    for (i, sql) in MIGRATIONS.iter().enumerate() {
-        let version = i as i32 + 1;
+    for &(version, sql) in MIGRATIONS {
         let mut tx = conn.begin().await.map_err(db_err)?;
         sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
             .bind(LOCK_KEY)

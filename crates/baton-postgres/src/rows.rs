@@ -70,7 +70,10 @@ from_uuid!(
     MessageId,
     SessionId,
     TokenId,
-    RuleId
+    RuleId,
+    NotificationId,
+    DeliveryId,
+    WebhookId
 );
 
 /// Read an id column.

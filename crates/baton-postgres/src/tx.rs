@@ -79,6 +79,7 @@
 use crate::agents as ag;
 use crate::behind::{self, Events, Load, Marks, State};
 use crate::held::Held;
+use crate::notifications as nt;
 use crate::reads;
 use crate::routing as rt;
 use crate::rows::{self, db_err, get, json};
@@ -88,6 +89,7 @@ use baton_core::directory::*;
 use baton_core::routing::pick::Candidate;
 use baton_core::routing::{BusinessHours, PickMode, RoutingRule, TeamSettings};
 use baton_core::*;
+use baton_store::notifications::{Delivery, Notification, Webhook};
 use baton_store::*;
 use sqlx::PgConnection;
 use std::collections::{HashMap, HashSet};
@@ -1228,6 +1230,114 @@ impl WriteTx for PgTx<'_> {
         }
         self.flush().await?;
         reads::conversation_view(self.conn, ws, viewer, id).await
+    }
+
+    async fn notification_prefs(&mut self, user: UserId) -> R<Option<baton_core::notify::Preferences>> {
+        nt::prefs(self.conn, user).await
+    }
+
+    async fn set_notification_prefs(
+        &mut self,
+        user: UserId,
+        prefs: &baton_core::notify::Preferences,
+    ) -> R<()> {
+        nt::set_prefs(self.conn, user, prefs).await
+    }
+
+    async fn insert_notification(&mut self, n: &Notification, in_app: bool) -> R<()> {
+        nt::insert_notification(self.conn, n, in_app).await
+    }
+
+    async fn notifications(
+        &mut self,
+        ws: WorkspaceId,
+        user: UserId,
+        before: Option<(Timestamp, uuid::Uuid)>,
+        limit: u32,
+    ) -> R<Vec<Notification>> {
+        nt::notifications(self.conn, ws, user, before, limit).await
+    }
+
+    async fn unread_notification_count(&mut self, ws: WorkspaceId, user: UserId) -> R<i64> {
+        nt::unread_count(self.conn, ws, user).await
+    }
+
+    async fn mark_notification_read(
+        &mut self,
+        ws: WorkspaceId,
+        user: UserId,
+        id: NotificationId,
+        at: Timestamp,
+    ) -> R<Option<Notification>> {
+        nt::mark_read(self.conn, ws, user, id, at).await
+    }
+
+    async fn insert_delivery(&mut self, d: &Delivery) -> R<()> {
+        nt::insert_delivery(self.conn, d).await
+    }
+
+    async fn claim_deliveries(
+        &mut self,
+        targets: &[&str],
+        now: Timestamp,
+        until: Timestamp,
+        token: uuid::Uuid,
+        limit: u32,
+    ) -> R<Vec<Delivery>> {
+        nt::claim(self.conn, targets, now, until, token, limit).await
+    }
+
+    async fn delivery(&mut self, id: DeliveryId) -> R<Option<Delivery>> {
+        nt::delivery_by_id(self.conn, id).await
+    }
+
+    async fn update_delivery(&mut self, d: &Delivery) -> R<()> {
+        nt::update_delivery(self.conn, d).await
+    }
+
+    async fn deliveries(
+        &mut self,
+        ws: WorkspaceId,
+        status: Option<&str>,
+        webhook: Option<WebhookId>,
+        limit: u32,
+    ) -> R<Vec<Delivery>> {
+        nt::deliveries(self.conn, ws, status, webhook, limit).await
+    }
+
+    async fn insert_webhook(&mut self, w: &Webhook) -> R<()> {
+        nt::insert_webhook(self.conn, w).await
+    }
+
+    async fn webhooks(&mut self, ws: WorkspaceId) -> R<Vec<Webhook>> {
+        nt::webhooks(self.conn, ws).await
+    }
+
+    async fn webhook(&mut self, ws: WorkspaceId, id: WebhookId) -> R<Option<Webhook>> {
+        nt::webhook_by_id(self.conn, ws, id).await
+    }
+
+    async fn update_webhook(&mut self, w: &Webhook) -> R<()> {
+        nt::update_webhook(self.conn, w).await
+    }
+
+    async fn delete_webhook(&mut self, ws: WorkspaceId, id: WebhookId) -> R<bool> {
+        nt::delete_webhook(self.conn, ws, id).await
+    }
+
+    async fn webhooks_to_feed(&mut self, limit: u32) -> R<Vec<Webhook>> {
+        nt::webhooks_to_feed(self.conn, limit).await
+    }
+
+    async fn events_since(&mut self, ws: WorkspaceId, after: i64, limit: u32) -> R<Vec<Event>> {
+        reads::events_after(self.conn, ws, after, limit).await
+    }
+
+    async fn latest_event_seq(&mut self, ws: WorkspaceId) -> R<i64> {
+        if let Some(seq) = self.counters.get(&ws).and_then(|c| c.seq) {
+            return Ok(seq);
+        }
+        reads::latest_seq(self.conn, ws).await
     }
 }
 

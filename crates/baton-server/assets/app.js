@@ -98,9 +98,14 @@
     "team.created", "team.member_added", "team.member_removed", "agent.created", "agent.updated",
     "channel.created", "user.created", "routing_rule.changed"];
   var lastSeq = null, source = null;
+  // Events that may have notified someone: the header counter asks again.
+  var BELL = { "conversation.assignee_changed": 1, "conversation.team_changed": 1, "conversation.mentioned": 1,
+    "message.created": 1, "agent_session.ended": 1 };
   function onEvent(e) {
     if (e.lastEventId) lastSeq = e.lastEventId;
     var ev; try { ev = JSON.parse(e.data); } catch (_) { return; }
+    if (BELL[ev.kind]) body.dispatchEvent(new CustomEvent("baton-bell"));
+    if (page === "notifications" && BELL[ev.kind]) schedule();
     if (ev.kind === "user.updated" && ev.data && ev.data.user_id === me && ev.after && ev.after.active === false) {
       location.href = "/login"; return;
     }

@@ -44,6 +44,8 @@ pub struct ServerConfig {
     /// Run the AI agent worker (tests turn it off to stop between a message
     /// and its reply).
     pub agent_worker: bool,
+    /// Email, Slack and webhook delivery.
+    pub notify: crate::notify::NotifyConfig,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +56,7 @@ impl Default for ServerConfig {
             auth_cache_ttl: Duration::from_secs(2),
             max_body_bytes: 1024 * 1024,
             agent_worker: true,
+            notify: crate::notify::NotifyConfig::default(),
         }
     }
 }
@@ -86,6 +89,16 @@ impl Application {
             tokio::spawn(crate::workers::agents::run(
                 agents.clone(),
                 store.clone(),
+                stopping.clone(),
+            ));
+        }
+        if config.notify.worker {
+            let senders = crate::notify::Senders::new(&config.notify).map_err(std::io::Error::other)?;
+            tokio::spawn(crate::workers::deliveries::run(
+                store.clone(),
+                Arc::new(senders),
+                clock.clone(),
+                config.notify.poll,
                 stopping.clone(),
             ));
         }

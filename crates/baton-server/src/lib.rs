@@ -9,7 +9,8 @@
 //! resource; [`extract`] the extractors whose failures answer in the API's
 //! error shape ([`error`]); [`auth`] tokens, passwords, sessions, CSRF and the
 //! credential cache; [`openapi`] the document's fixed parts; [`export`] the
-//! JSON/CSV/HTML renderings; [`metrics`] the Prometheus text.
+//! JSON/CSV/HTML renderings; [`metrics`] the Prometheus text; [`notify`]
+//! email, Slack and signed webhook sending; [`workers`] the background loops.
 
 pub mod agents;
 pub mod app;
@@ -19,6 +20,7 @@ pub mod export;
 pub mod extract;
 pub mod json;
 pub mod metrics;
+pub mod notify;
 pub mod openapi;
 pub mod routes;
 pub mod state;

@@ -33,6 +33,8 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
         (name = "messages", description = "Replies and internal notes"),
         (name = "events", description = "Live events (server-sent events)"),
         (name = "audit", description = "The workspace's audit log"),
+        (name = "notifications", description = "In-app notifications, preferences and deliveries"),
+        (name = "webhooks", description = "Outbound webhooks, signed with HMAC-SHA256"),
     )
 )]
 pub struct ApiDoc;

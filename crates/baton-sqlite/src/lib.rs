@@ -4,6 +4,7 @@
 mod agents;
 mod checkpoint;
 mod migrate;
+mod notifications;
 mod options;
 mod readers;
 mod reads;
@@ -358,6 +359,29 @@ impl Store for SqliteStore {
 
     async fn latest_seq(&self, ws: WorkspaceId) -> StoreResult<i64> {
         self.read(move |c| reads::latest_seq(c, ws)).await
+    }
+
+    // The list and the header counter are read on every page and after live
+    // events: they go to the read pool, not the writer.
+    async fn list_notifications(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        page: &PageRequest,
+    ) -> StoreResult<(Page<baton_store::notifications::Notification>, i64)> {
+        let before = page.time_cursor()?;
+        let limit = page.limit();
+        self.read(move |c| {
+            let rows = notifications::notifications(c, ws, user, before, limit + 1)?;
+            let unread = notifications::unread_count(c, ws, user)?;
+            let page = Page::from_overfetch(rows, limit, |n| encode_time_cursor(n.created_at, n.id.0));
+            Ok((page, unread))
+        })
+        .await
+    }
+
+    async fn unread_notifications(&self, ws: WorkspaceId, user: UserId) -> StoreResult<i64> {
+        self.read(move |c| notifications::unread_count(c, ws, user)).await
     }
 
     async fn seed_conversations(&self, ws: WorkspaceId, spec: SeedSpec) -> StoreResult<u64> {

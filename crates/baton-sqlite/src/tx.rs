@@ -2,6 +2,7 @@
 //! writer thread; every method is synchronous underneath.
 
 use crate::agents as ag;
+use crate::notifications as nt;
 use crate::reads;
 use crate::routing as rt;
 use crate::rows::{self, db_err, json, ts, ts_opt};
@@ -10,6 +11,7 @@ use baton_core::directory::*;
 use baton_core::routing::pick::Candidate;
 use baton_core::routing::{BusinessHours, PickMode, RoutingRule, TeamSettings};
 use baton_core::*;
+use baton_store::notifications::{Delivery, Notification, Webhook};
 use baton_store::*;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
@@ -798,6 +800,111 @@ impl WriteTx for SqliteTx<'_> {
 
     async fn idle_sessions(&mut self, now: Timestamp, limit: u32) -> R<Vec<(WorkspaceId, ConversationId)>> {
         ag::idle_sessions(self.conn, now, limit)
+    }
+
+    async fn notification_prefs(&mut self, user: UserId) -> R<Option<baton_core::notify::Preferences>> {
+        nt::prefs(self.conn, user)
+    }
+
+    async fn set_notification_prefs(
+        &mut self,
+        user: UserId,
+        prefs: &baton_core::notify::Preferences,
+    ) -> R<()> {
+        nt::set_prefs(self.conn, user, prefs)
+    }
+
+    async fn insert_notification(&mut self, n: &Notification, in_app: bool) -> R<()> {
+        nt::insert_notification(self.conn, n, in_app)
+    }
+
+    async fn notifications(
+        &mut self,
+        ws: WorkspaceId,
+        user: UserId,
+        before: Option<(Timestamp, uuid::Uuid)>,
+        limit: u32,
+    ) -> R<Vec<Notification>> {
+        nt::notifications(self.conn, ws, user, before, limit)
+    }
+
+    async fn unread_notification_count(&mut self, ws: WorkspaceId, user: UserId) -> R<i64> {
+        nt::unread_count(self.conn, ws, user)
+    }
+
+    async fn mark_notification_read(
+        &mut self,
+        ws: WorkspaceId,
+        user: UserId,
+        id: NotificationId,
+        at: Timestamp,
+    ) -> R<Option<Notification>> {
+        nt::mark_read(self.conn, ws, user, id, at)
+    }
+
+    async fn insert_delivery(&mut self, d: &Delivery) -> R<()> {
+        nt::insert_delivery(self.conn, d)
+    }
+
+    async fn claim_deliveries(
+        &mut self,
+        targets: &[&str],
+        now: Timestamp,
+        until: Timestamp,
+        token: uuid::Uuid,
+        limit: u32,
+    ) -> R<Vec<Delivery>> {
+        nt::claim(self.conn, targets, now, until, token, limit)
+    }
+
+    async fn delivery(&mut self, id: DeliveryId) -> R<Option<Delivery>> {
+        nt::delivery_by_id(self.conn, id)
+    }
+
+    async fn update_delivery(&mut self, d: &Delivery) -> R<()> {
+        nt::update_delivery(self.conn, d)
+    }
+
+    async fn deliveries(
+        &mut self,
+        ws: WorkspaceId,
+        status: Option<&str>,
+        webhook: Option<WebhookId>,
+        limit: u32,
+    ) -> R<Vec<Delivery>> {
+        nt::deliveries(self.conn, ws, status, webhook, limit)
+    }
+
+    async fn insert_webhook(&mut self, w: &Webhook) -> R<()> {
+        nt::insert_webhook(self.conn, w)
+    }
+
+    async fn webhooks(&mut self, ws: WorkspaceId) -> R<Vec<Webhook>> {
+        nt::webhooks(self.conn, Some(ws), false, 1000)
+    }
+
+    async fn webhook(&mut self, ws: WorkspaceId, id: WebhookId) -> R<Option<Webhook>> {
+        nt::webhook_by_id(self.conn, ws, id)
+    }
+
+    async fn update_webhook(&mut self, w: &Webhook) -> R<()> {
+        nt::update_webhook(self.conn, w)
+    }
+
+    async fn delete_webhook(&mut self, ws: WorkspaceId, id: WebhookId) -> R<bool> {
+        nt::delete_webhook(self.conn, ws, id)
+    }
+
+    async fn webhooks_to_feed(&mut self, limit: u32) -> R<Vec<Webhook>> {
+        nt::webhooks(self.conn, None, true, limit)
+    }
+
+    async fn events_since(&mut self, ws: WorkspaceId, after: i64, limit: u32) -> R<Vec<Event>> {
+        reads::events_after(self.conn, ws, after, limit)
+    }
+
+    async fn latest_event_seq(&mut self, ws: WorkspaceId) -> R<i64> {
+        reads::latest_seq(self.conn, ws)
     }
 }
 

@@ -9,6 +9,7 @@ pub mod agents;
 pub mod conformance;
 pub mod cursor;
 pub mod error;
+pub mod notifications;
 pub mod ops;
 pub mod routing;
 pub mod tx;
@@ -464,6 +465,150 @@ pub trait Store: Send + Sync + 'static {
     async fn run_timers(&self, now: Timestamp) -> StoreResult<u32> {
         in_tx(self, move |tx| {
             Box::pin(async move { crate::routing::run_reply_timers(tx, now).await })
+        })
+        .await
+    }
+
+    // --- notifications and webhooks -------------------------------------------------
+
+    /// The caller's in-app notifications, newest first, and their unread count.
+    async fn list_notifications(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        page: &PageRequest,
+    ) -> StoreResult<(Page<notifications::Notification>, i64)> {
+        let before = page.time_cursor()?;
+        let limit = page.limit();
+        in_tx(self, move |tx| {
+            Box::pin(async move {
+                let rows = tx.notifications(ws, user, before, limit + 1).await?;
+                let unread = tx.unread_notification_count(ws, user).await?;
+                let page = Page::from_overfetch(rows, limit, |n| encode_time_cursor(n.created_at, n.id.0));
+                Ok((page, unread))
+            })
+        })
+        .await
+    }
+    /// How many in-app notifications the user has not read.
+    async fn unread_notifications(&self, ws: WorkspaceId, user: UserId) -> StoreResult<i64> {
+        in_tx(self, move |tx| {
+            Box::pin(async move { tx.unread_notification_count(ws, user).await })
+        })
+        .await
+    }
+    /// Mark one of the caller's notifications read.
+    async fn mark_notification_read(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        id: NotificationId,
+    ) -> StoreResult<notifications::Notification> {
+        in_tx(self, move |tx| {
+            Box::pin(async move { notifications::mark_read(tx, ws, user, id).await })
+        })
+        .await
+    }
+    /// A user's notification preferences, defaults filled in.
+    async fn notification_preferences(&self, user: UserId) -> StoreResult<baton_core::notify::Preferences> {
+        in_tx(self, move |tx| {
+            Box::pin(async move { notifications::preferences(tx, user).await })
+        })
+        .await
+    }
+    /// Replace a user's notification preferences.
+    async fn set_notification_preferences(
+        &self,
+        user: UserId,
+        prefs: baton_core::notify::Preferences,
+    ) -> StoreResult<baton_core::notify::Preferences> {
+        in_tx(self, move |tx| {
+            Box::pin(async move { notifications::set_preferences(tx, user, prefs).await })
+        })
+        .await
+    }
+    /// Lease due deliveries of `targets` (see [`notifications::claim`]).
+    async fn claim_deliveries(
+        &self,
+        targets: &'static [&'static str],
+        now: Timestamp,
+        lease_secs: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<notifications::Delivery>> {
+        in_tx(self, move |tx| {
+            Box::pin(async move { notifications::claim(tx, targets, now, lease_secs, limit).await })
+        })
+        .await
+    }
+    /// Record an attempt's result (see [`notifications::finish`]).
+    async fn finish_delivery(
+        &self,
+        claimed: notifications::Delivery,
+        now: Timestamp,
+        result: notifications::AttemptResult,
+    ) -> StoreResult<bool> {
+        in_tx(self, move |tx| {
+            Box::pin(async move { notifications::finish(tx, &claimed, now, result).await })
+        })
+        .await
+    }
+    /// A workspace's deliveries, newest first (admins), optionally of one status.
+    async fn list_deliveries(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        status: Option<String>,
+        webhook: Option<WebhookId>,
+        limit: u32,
+    ) -> StoreResult<Vec<notifications::Delivery>> {
+        if let Actor::User { role, .. } = actor
+            && !role.allows(Action::Manage)
+        {
+            return Err(DomainError::forbidden(Action::Manage).into());
+        }
+        in_tx(self, move |tx| {
+            Box::pin(async move { tx.deliveries(ws, status.as_deref(), webhook, limit).await })
+        })
+        .await
+    }
+    /// Subscribe a URL to events (admins).
+    async fn create_webhook(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        new: notifications::NewWebhook,
+    ) -> StoreResult<notifications::Webhook> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { notifications::create_webhook(tx, ws, &actor, new).await })
+        })
+        .await
+    }
+    /// A workspace's subscriptions (admins).
+    async fn list_webhooks(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+    ) -> StoreResult<Vec<notifications::Webhook>> {
+        if let Actor::User { role, .. } = actor
+            && !role.allows(Action::Manage)
+        {
+            return Err(DomainError::forbidden(Action::Manage).into());
+        }
+        in_tx(self, move |tx| Box::pin(async move { tx.webhooks(ws).await })).await
+    }
+    /// Delete a subscription (admins).
+    async fn delete_webhook(&self, ws: WorkspaceId, actor: &Actor, id: WebhookId) -> StoreResult<()> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { notifications::delete_webhook(tx, ws, &actor, id).await })
+        })
+        .await
+    }
+    /// Turn new events into webhook deliveries (see [`notifications::feed_webhooks`]).
+    async fn feed_webhooks(&self) -> StoreResult<u32> {
+        in_tx(self, move |tx| {
+            Box::pin(async move { notifications::feed_webhooks(tx, 500).await })
         })
         .await
     }

@@ -980,6 +980,7 @@ pub async fn apply_to(
     }
     if !decision.events.is_empty() {
         events = tx.append_events(ws, &decision.events).await?;
+        crate::notifications::record(tx, ws, &decision.conversation, &events).await?;
     }
     Ok(Applied {
         conversation: decision.conversation,

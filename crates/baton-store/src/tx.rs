@@ -5,9 +5,11 @@
 use crate::agents::{Article, Draft};
 use crate::error::StoreError;
 use crate::error::StoreResult;
+use crate::notifications::{Delivery, Notification, Webhook};
 use crate::types::{ContactInput, ConversationView};
 use async_trait::async_trait;
 use baton_core::directory::*;
+use baton_core::notify::Preferences;
 use baton_core::routing::pick::Candidate;
 use baton_core::routing::{BusinessHours, PickMode, RoutingRule, TeamSettings};
 use baton_core::*;
@@ -336,5 +338,115 @@ pub trait WriteTx: Send {
         _limit: u32,
     ) -> StoreResult<Vec<(WorkspaceId, ConversationId)>> {
         unsupported("agents")
+    }
+
+    // --- notifications, deliveries, webhooks --------------------------------------
+
+    /// A user's stored notification preferences (`None`: never set).
+    async fn notification_prefs(&mut self, _user: UserId) -> StoreResult<Option<Preferences>> {
+        unsupported("notifications")
+    }
+    /// Store a user's notification preferences.
+    async fn set_notification_prefs(&mut self, _user: UserId, _prefs: &Preferences) -> StoreResult<()> {
+        unsupported("notifications")
+    }
+    /// Insert a notification; `in_app` false keeps it out of the user's list.
+    async fn insert_notification(&mut self, _n: &Notification, _in_app: bool) -> StoreResult<()> {
+        unsupported("notifications")
+    }
+    /// A user's in-app notifications, newest first, strictly before the
+    /// `(created_at, id)` cursor, at most `limit`.
+    async fn notifications(
+        &mut self,
+        _ws: WorkspaceId,
+        _user: UserId,
+        _before: Option<(Timestamp, uuid::Uuid)>,
+        _limit: u32,
+    ) -> StoreResult<Vec<Notification>> {
+        unsupported("notifications")
+    }
+    /// How many in-app notifications the user has not read.
+    async fn unread_notification_count(&mut self, _ws: WorkspaceId, _user: UserId) -> StoreResult<i64> {
+        unsupported("notifications")
+    }
+    /// Stamp a notification read (keeping an earlier stamp); `None` if it is
+    /// not the user's.
+    async fn mark_notification_read(
+        &mut self,
+        _ws: WorkspaceId,
+        _user: UserId,
+        _id: NotificationId,
+        _at: Timestamp,
+    ) -> StoreResult<Option<Notification>> {
+        unsupported("notifications")
+    }
+    /// Insert a delivery.
+    async fn insert_delivery(&mut self, _d: &Delivery) -> StoreResult<()> {
+        unsupported("notifications")
+    }
+    /// Lease up to `limit` pending deliveries of `targets` that are due at
+    /// `now` and not leased (or whose lease ran out), oldest due first, to
+    /// `token` until `until`. Two concurrent claims never return one row
+    /// (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: the single writer).
+    async fn claim_deliveries(
+        &mut self,
+        _targets: &[&str],
+        _now: Timestamp,
+        _until: Timestamp,
+        _token: uuid::Uuid,
+        _limit: u32,
+    ) -> StoreResult<Vec<Delivery>> {
+        unsupported("notifications")
+    }
+    /// One delivery, locked for update.
+    async fn delivery(&mut self, _id: DeliveryId) -> StoreResult<Option<Delivery>> {
+        unsupported("notifications")
+    }
+    /// Write a delivery's state.
+    async fn update_delivery(&mut self, _d: &Delivery) -> StoreResult<()> {
+        unsupported("notifications")
+    }
+    /// A workspace's deliveries, newest first, optionally of one status.
+    async fn deliveries(
+        &mut self,
+        _ws: WorkspaceId,
+        _status: Option<&str>,
+        _webhook: Option<WebhookId>,
+        _limit: u32,
+    ) -> StoreResult<Vec<Delivery>> {
+        unsupported("notifications")
+    }
+    /// Insert a webhook subscription.
+    async fn insert_webhook(&mut self, _w: &Webhook) -> StoreResult<()> {
+        unsupported("webhooks")
+    }
+    /// A workspace's subscriptions, oldest first.
+    async fn webhooks(&mut self, _ws: WorkspaceId) -> StoreResult<Vec<Webhook>> {
+        unsupported("webhooks")
+    }
+    /// One subscription, locked for update.
+    async fn webhook(&mut self, _ws: WorkspaceId, _id: WebhookId) -> StoreResult<Option<Webhook>> {
+        unsupported("webhooks")
+    }
+    /// Write a subscription's state.
+    async fn update_webhook(&mut self, _w: &Webhook) -> StoreResult<()> {
+        unsupported("webhooks")
+    }
+    /// Delete a subscription and its pending deliveries; false if unknown.
+    async fn delete_webhook(&mut self, _ws: WorkspaceId, _id: WebhookId) -> StoreResult<bool> {
+        unsupported("webhooks")
+    }
+    /// Enabled subscriptions in every workspace, locked so that two nodes
+    /// never feed one at once (PostgreSQL skips those another node holds).
+    async fn webhooks_to_feed(&mut self, _limit: u32) -> StoreResult<Vec<Webhook>> {
+        unsupported("webhooks")
+    }
+    /// Committed events with `seq > after`, oldest first.
+    async fn events_since(&mut self, _ws: WorkspaceId, _after: i64, _limit: u32) -> StoreResult<Vec<Event>> {
+        unsupported("webhooks")
+    }
+    /// The workspace's newest event seq.
+    async fn latest_event_seq(&mut self, _ws: WorkspaceId) -> StoreResult<i64> {
+        unsupported("webhooks")
     }
 }

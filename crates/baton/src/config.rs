@@ -17,6 +17,92 @@ pub struct Config {
     pub log_format: String,
     /// Log filter (tracing `EnvFilter` syntax).
     pub log: String,
+    /// Where people reach Baton, for links in emails and Slack messages
+    /// (default `http://<listen>`).
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Outgoing email for notifications.
+    #[serde(default)]
+    pub smtp: SmtpSettings,
+    /// Slack direct messages for notifications.
+    #[serde(default)]
+    pub slack: SlackSettings,
+}
+
+/// `[smtp]`: notification email. Without a `host`, no email is sent.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmtpSettings {
+    /// SMTP server host (`BATON_SMTP__HOST`).
+    pub host: Option<String>,
+    /// Port (default 587).
+    pub port: u16,
+    /// From address, e.g. `Baton <baton@example.com>`.
+    pub from: String,
+    /// STARTTLS (default on; turn off only for a loopback relay).
+    pub tls: bool,
+    /// User name, if the server wants one.
+    pub username: Option<String>,
+    /// Password (never printed).
+    pub password: Option<String>,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            host: None,
+            port: 587,
+            from: "Baton <baton@localhost>".into(),
+            tls: true,
+            username: None,
+            password: None,
+        }
+    }
+}
+
+/// `[slack]`: Slack DMs. Without a `bot_token`, no Slack message is sent.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SlackSettings {
+    /// Web API base (default `https://slack.com/api`).
+    pub base_url: String,
+    /// Bot token with `chat:write` (`BATON_SLACK__BOT_TOKEN`; never printed).
+    pub bot_token: Option<String>,
+}
+
+impl Default for SlackSettings {
+    fn default() -> Self {
+        Self {
+            base_url: "https://slack.com/api".into(),
+            bot_token: None,
+        }
+    }
+}
+
+impl Config {
+    /// The delivery settings for the server.
+    pub fn notify(&self) -> baton_server::notify::NotifyConfig {
+        use baton_server::notify::{NotifyConfig, SlackConfig, SmtpConfig};
+        NotifyConfig {
+            public_url: self
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", self.listen)),
+            smtp: self.smtp.host.as_ref().map(|host| SmtpConfig {
+                host: host.clone(),
+                port: self.smtp.port,
+                from: self.smtp.from.clone(),
+                tls: self.smtp.tls,
+                username: self.smtp.username.clone(),
+                password: self.smtp.password.clone(),
+            }),
+            slack: self.slack.bot_token.as_ref().map(|t| SlackConfig {
+                base_url: self.slack.base_url.clone(),
+                bot_token: t.clone(),
+            }),
+            ..NotifyConfig::default()
+        }
+    }
 }
 
 impl Default for Config {
@@ -26,6 +112,9 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             log_format: "text".into(),
             log: "info,sqlx=warn,tower_http=info".into(),
+            public_url: None,
+            smtp: SmtpSettings::default(),
+            slack: SlackSettings::default(),
         }
     }
 }
@@ -38,6 +127,12 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("log_format", &self.log_format)
             .field("log", &self.log)
+            .field("public_url", &self.public_url)
+            .field("smtp_host", &self.smtp.host)
+            .field("smtp_port", &self.smtp.port)
+            .field("smtp_password", &self.smtp.password.as_ref().map(|_| "***"))
+            .field("slack_base_url", &self.slack.base_url)
+            .field("slack_bot_token", &self.slack.bot_token.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -141,6 +236,43 @@ mod tests {
             assert_eq!(cfg.listen, "127.0.0.1:1");
             Ok(())
         });
+    }
+
+    #[allow(clippy::result_large_err)]
+    #[test]
+    fn smtp_and_slack_settings_come_from_file_and_environment_and_stay_secret() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "baton.toml",
+                "public_url = \"https://baton.example.com\"\n[smtp]\nhost = \"127.0.0.1\"\nport = 2525\ntls = false\npassword = \"hunter2\"\n",
+            )?;
+            jail.set_env("BATON_SLACK__BOT_TOKEN", "xoxb-secret");
+            jail.set_env("BATON_SMTP__FROM", "Support <help@example.com>");
+            let cfg = Config::load(&GlobalFlags::default()).map_err(|e| e.to_string())?;
+            let n = cfg.notify();
+            let smtp = n.smtp.clone().expect("smtp");
+            assert_eq!(
+                (smtp.host.as_str(), smtp.port, smtp.tls),
+                ("127.0.0.1", 2525, false)
+            );
+            assert_eq!(smtp.from, "Support <help@example.com>");
+            let slack = n.slack.clone().expect("slack");
+            assert_eq!(slack.base_url, "https://slack.com/api");
+            assert_eq!(n.public_url, "https://baton.example.com");
+            let shown = format!("{cfg:?} {n:?}");
+            assert!(
+                !shown.contains("hunter2") && !shown.contains("xoxb-secret"),
+                "{shown}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn without_hosts_or_tokens_nothing_is_sent() {
+        let n = Config::default().notify();
+        assert!(n.smtp.is_none() && n.slack.is_none());
+        assert_eq!(n.public_url, "http://127.0.0.1:8080");
     }
 
     #[test]

@@ -16,9 +16,11 @@ pub mod export;
 pub mod health;
 pub mod me;
 pub mod messages;
+pub mod notifications;
 pub mod routing;
 pub mod teams;
 pub mod users;
+pub mod webhooks;
 
 use crate::state::AppState;
 use baton_store::PageRequest;
@@ -46,6 +48,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(routing::router())
         .merge(articles::router())
         .merge(drafts::router())
+        .merge(notifications::router())
+        .merge(webhooks::router())
 }
 
 /// Cursor paging.

@@ -6,7 +6,8 @@
 //! Map: [`auth`] the session and CSRF checks of pages; [`layout`] the frame;
 //! [`login`] sign in/out; [`inbox`] the list; [`conversation`] one
 //! conversation and its timeline; [`actions`] what its buttons do;
-//! [`admin`] users, teams, agents, channels and routing; [`assets`] CSS/JS.
+//! [`admin`] users, teams, agents, channels and routing; [`notifications`]
+//! the header counter, the list and settings; [`assets`] CSS/JS.
 
 pub mod actions;
 pub mod admin;
@@ -16,6 +17,7 @@ pub mod conversation;
 pub mod inbox;
 pub mod layout;
 pub mod login;
+pub mod notifications;
 
 use crate::state::AppState;
 use axum::Router;
@@ -43,4 +45,5 @@ pub fn router() -> Router<AppState> {
         .route("/c/{id}/transfer", post(actions::transfer))
         .route("/c/{id}/messages", post(actions::message))
         .merge(admin::router())
+        .merge(notifications::router())
 }

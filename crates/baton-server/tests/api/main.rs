@@ -14,5 +14,6 @@ mod errors;
 mod events;
 mod export;
 mod messages;
+mod notifications;
 mod ops;
 mod routing;

@@ -535,3 +535,95 @@ async fn draft_a_reply_button_asks_the_conversations_agent() {
     assert!(html.contains("data-testid=\"ai-draft\""), "the draft shows");
     assert!(html.contains("Late parcels"));
 }
+
+#[tokio::test]
+async fn the_header_counts_unread_notifications_and_the_list_marks_them_read() {
+    let app = TestApp::spawn().await;
+    let alice = app.ws.alice.user.clone();
+    let b = sign_in(&app, &alice).await;
+    let (s, page) = b.get(&app, "/").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains(r#"hx-get="/notifications/badge""#),
+        "the header asks for the counter"
+    );
+    let (_, badge) = b.get(&app, "/notifications/badge").await;
+    assert!(!badge.contains("notification-count"), "nothing unread: {badge}");
+    let c = conversation(&app).await;
+    let admin = Actor::User {
+        id: app.ws.admin.user.id,
+        role: Role::Admin,
+    };
+    app.store
+        .apply(
+            app.ws.id,
+            &admin,
+            c,
+            Command::AssignUser { user_id: alice.id },
+            None,
+        )
+        .await
+        .expect("assign");
+    let (_, badge) = b.get(&app, "/notifications/badge").await;
+    assert!(
+        badge.contains(r#"data-testid="notification-count">1<"#),
+        "{badge}"
+    );
+    let (s, list) = b.get(&app, "/notifications").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(list.contains("A conversation was assigned to you"), "{list}");
+    assert!(list.contains(&format!("/c/{c}")), "links to the conversation");
+    let (items, _) = app
+        .store
+        .list_notifications(app.ws.id, alice.id, &PageRequest::first(10))
+        .await
+        .expect("list");
+    let id = items.items[0].id;
+    assert_eq!(
+        b.post(&app, &format!("/notifications/{id}/read"), &[]).await,
+        StatusCode::NO_CONTENT
+    );
+    let (_, badge) = b.get(&app, "/notifications/badge").await;
+    assert!(!badge.contains("notification-count"), "{badge}");
+}
+
+#[tokio::test]
+async fn the_settings_page_saves_notification_preferences() {
+    let app = TestApp::spawn().await;
+    let alice = app.ws.alice.user.clone();
+    let b = sign_in(&app, &alice).await;
+    let (s, page) = b.get(&app, "/settings/notifications").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains(
+            r#"name="assigned.email" aria-label="A conversation was assigned to you: email" checked"#
+        ),
+        "{page}"
+    );
+    let form = [
+        ("assigned.in_app", "on"),
+        ("mentioned.in_app", "on"),
+        ("mentioned.slack", "on"),
+        ("team_assigned.in_app", "on"),
+        ("slack_member_id", "U0ALICE"),
+    ];
+    assert_eq!(
+        b.post(&app, "/settings/notifications", &form).await,
+        StatusCode::NO_CONTENT
+    );
+    let prefs = app.store.notification_preferences(alice.id).await.expect("prefs");
+    use baton_core::notify::{Medium, NotificationKind as K};
+    assert!(prefs.wants(K::Assigned, Medium::InApp));
+    assert!(!prefs.wants(K::Assigned, Medium::Email));
+    assert!(prefs.wants(K::Mentioned, Medium::Slack));
+    assert!(prefs.wants(K::TeamAssigned, Medium::InApp));
+    assert!(!prefs.wants(K::ContactReplied, Medium::InApp));
+    let bad = [("slack_member_id", "not an id")];
+    assert_eq!(
+        b.post(&app, "/settings/notifications", &bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let owner = sign_in(&app, &app.ws.owner.user.clone()).await;
+    assert_eq!(owner.get(&app, "/admin/deliveries").await.0, StatusCode::OK);
+    assert_eq!(b.get(&app, "/admin/deliveries").await.0, StatusCode::FORBIDDEN);
+}

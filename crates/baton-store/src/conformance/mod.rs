@@ -10,6 +10,7 @@ mod concurrency;
 mod directory;
 mod fixture;
 mod log;
+mod notifications;
 mod ownership;
 mod routing;
 mod timers;
@@ -20,6 +21,7 @@ pub use concurrency::*;
 pub use directory::*;
 pub use fixture::Fixture;
 pub use log::*;
+pub use notifications::*;
 pub use ownership::*;
 pub use routing::*;
 pub use timers::*;
@@ -107,6 +109,20 @@ macro_rules! conformance_tests {
             reply_timeout_reassigns_directly_and_a_reply_stops_it,
             going_away_returns_open_conversations_to_the_queue_when_the_team_asks,
             team_settings_are_validated_permitted_and_audited,
+            assignment_by_someone_else_notifies_the_assignee_in_app_and_by_email,
+            self_assignment_and_unassignment_notify_no_one,
+            routing_assignment_notifies_the_assignee,
+            contact_message_notifies_only_the_owner,
+            ai_handoff_to_a_person_notifies_them,
+            mention_in_a_note_notifies_the_mentioned_user,
+            team_assignment_notifies_members_only_when_opted_in,
+            deactivated_users_get_no_notifications,
+            preferences_choose_media_per_kind_and_slack_needs_a_member_id,
+            notifications_page_newest_first_and_are_marked_read,
+            deliveries_are_retried_with_backoff_and_given_up,
+            two_workers_never_claim_one_delivery_twice,
+            webhooks_are_validated_and_admin_only,
+            webhooks_get_each_matching_event_once_and_are_disabled_after_failing,
         );
     };
     (@each $factory:path, $($name:ident),* $(,)?) => {

@@ -11,6 +11,7 @@ pub async fn run(cfg: &Config) -> Result<(), String> {
     let backend = store.backend();
     let server = ServerConfig {
         listen: cfg.listen.clone(),
+        notify: cfg.notify(),
         ..ServerConfig::default()
     };
     let app = Application::build(server, store, Arc::new(SystemClock))
