@@ -447,3 +447,45 @@ pub async fn tags(
         .await,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn snooze_choices_are_computed_in_the_workspace_time_zone() {
+        // A Wednesday, 22:30 UTC (Thursday 00:30 in Berlin, summer time).
+        let now = at("2025-07-02T22:30:00Z");
+        let utc = Tz::UTC;
+        assert_eq!(snooze_until("1h", now, utc), Some(at("2025-07-02T23:30:00Z")));
+        assert_eq!(snooze_until("4h", now, utc), Some(at("2025-07-03T02:30:00Z")));
+        assert_eq!(
+            snooze_until("tomorrow", now, utc),
+            Some(at("2025-07-03T09:00:00Z"))
+        );
+        assert_eq!(
+            snooze_until("next_week", now, utc),
+            Some(at("2025-07-07T09:00:00Z"))
+        );
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        assert_eq!(
+            snooze_until("tomorrow", now, berlin),
+            Some(at("2025-07-04T07:00:00Z"))
+        );
+        assert_eq!(
+            snooze_until("next_week", now, berlin),
+            Some(at("2025-07-07T07:00:00Z"))
+        );
+        // On a Monday, next week is the Monday after.
+        let monday = at("2025-07-07T08:00:00Z");
+        assert_eq!(
+            snooze_until("next_week", monday, utc),
+            Some(at("2025-07-14T09:00:00Z"))
+        );
+        assert_eq!(snooze_until("later", now, utc), None);
+    }
+}
