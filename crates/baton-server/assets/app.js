@@ -175,6 +175,8 @@
   document.addEventListener("input", function (e) {
     if (e.target.matches(".picker-search")) filter(e.target);
     if (e.target.id === "composer-body") mentions(e.target);
+    var slot = errorSlot(e.target);
+    if (slot) slot.textContent = "";
   });
   document.addEventListener("change", function (e) {
     if (e.target.matches("select[data-autosubmit]")) e.target.form.requestSubmit();
