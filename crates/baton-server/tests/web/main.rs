@@ -647,4 +647,14 @@ async fn the_priority_filter_narrows_the_inbox() {
     );
     let (_, html) = b.get(&app, "/?view=all&priority=low").await;
     assert!(!html.contains(&urgent.to_string()) && !html.contains(&calm.to_string()));
+
+    // Paging keeps the filter: more than a page of normal ones.
+    for _ in 0..50 {
+        conversation(&app).await;
+    }
+    let (_, html) = b.get(&app, "/?view=all&priority=normal").await;
+    let next = html.find("rel=\"next\"").expect("a next page");
+    let link = &html[html[..next].rfind("href=").expect("href")..next];
+    assert!(link.contains("priority=normal"), "{link}");
+    assert!(link.contains("cursor="), "{link}");
 }
