@@ -132,7 +132,8 @@ test("transfer channel from More", async () => {
   await page.goto(`${BASE}/c/${c.id}`);
   await page.click("[data-menu=more] summary");
   await page.click('[data-transfer="support@demo.example"]');
-  await page.locator(".conv-header", { hasText: "support@demo.example" }).waitFor({ timeout: 3000 });
+  // The title, not the header: the More menu in the header names the channel too.
+  await page.locator(".conv-header .title", { hasText: "support@demo.example" }).waitFor({ timeout: 3000 });
   assert.equal((await conv(c)).channel.name, "support@demo.example");
 });
 
@@ -197,8 +198,21 @@ test("a viewer sees no control that changes anything, and forged requests are re
 test("routing dry run explains who would get a conversation", async () => {
   const { page } = owner;
   await page.goto(`${BASE}/admin/routing`);
+  // A rule first (made on the admin page), so the dry run has someone to pick.
+  const rule = "Billing questions";
+  if (await page.locator(`tr[data-rule="${rule}"]`).count() === 0) {
+    await page.fill("input[name=name]", rule);
+    await page.fill("textarea[name=conditions]", '[{"field": "message", "op": "contains", "value": "charged"}]');
+    await page.fill("textarea[name=actions]", JSON.stringify([{ type: "balanced", team_id: teamNamed("Billing").id }]));
+    await page.click("button:has-text('Add rule')");
+    await page.locator(`tr[data-rule="${rule}"]`).waitFor({ timeout: 3000 });
+  }
   await page.fill("input[name=body]", "I was charged twice");
   await page.click("button:has-text('Dry run')");
-  await page.locator("[data-testid=dry-run-result]").waitFor({ timeout: 3000 });
+  const result = page.locator("[data-testid=dry-run-result]");
+  await result.waitFor({ timeout: 3000 });
+  assert.match(await result.innerText(), new RegExp(rule));
+  assert.ok(await result.locator("tbody tr").count() >= 1, "candidates and their reasons are listed");
+  assert.doesNotMatch(await result.innerText(), /no rule matched/);
   await page.screenshot({ path: `${SHOTS}/routing-dry-run.png`, fullPage: true });
 });

@@ -17,7 +17,7 @@
     toast.timer = setTimeout(function () { t.textContent = ""; }, 4000);
   }
 
-  function post(url, fields) {
+  function post(url, fields, ok) {
     var data = new URLSearchParams(fields || {});
     return fetch(url, { method: "POST", body: data, credentials: "same-origin",
       headers: { "X-CSRF-Token": csrf, "HX-Request": "true" } }).then(function (r) {
@@ -25,19 +25,27 @@
       var redirect = r.headers.get("HX-Redirect");
       if (redirect) { location.href = redirect; return; }
       if (!r.ok) return r.json().then(function (j) { toast(j.error && j.error.message || "That did not work."); }, function () { toast("That did not work."); });
+      if (ok) toast(ok);
       refresh();
     });
   }
 
   // --- htmx wiring ----------------------------------------------------------
   document.addEventListener("htmx:configRequest", function (e) { e.detail.headers["X-CSRF-Token"] = csrf; });
+  // A form with data-error-slot shows its errors inline (and keeps what was typed).
+  function errorSlot(elt) {
+    var f = elt && elt.closest && elt.closest("[data-error-slot]");
+    return f ? document.getElementById(f.dataset.errorSlot) : null;
+  }
   document.addEventListener("htmx:responseError", function (e) {
     var x = e.detail.xhr, msg = "That did not work.";
     try { var j = JSON.parse(x.responseText); if (j.error) msg = j.error.message; } catch (_) {}
-    toast(msg);
+    var slot = errorSlot(e.detail.elt);
+    if (slot) slot.textContent = msg; else toast(msg);
   });
   document.addEventListener("htmx:afterRequest", function (e) {
     var elt = e.detail.elt;
+    if (e.detail.successful) { var slot = errorSlot(elt); if (slot) slot.textContent = ""; }
     if (e.detail.successful && elt && elt.matches && elt.matches("form[data-reset-on-success]")) {
       elt.reset();
       hideMentions();
@@ -46,8 +54,14 @@
   body.addEventListener("baton-refresh", function () { closeMenus(); refresh(); });
 
   // --- live regions ------------------------------------------------------------
-  var refreshing = false, again = false, timer = null;
-  function schedule() { clearTimeout(timer); timer = setTimeout(refresh, 80); }
+  var refreshing = false, again = false, timer = null, fromEvent = false;
+  // A polite live region: screen readers hear that the page changed, once.
+  var note = document.createElement("p");
+  note.id = "live-note"; note.className = "sr-only";
+  note.setAttribute("aria-live", "polite"); note.setAttribute("role", "status");
+  body.appendChild(note);
+  function announce(text) { note.textContent = ""; setTimeout(function () { note.textContent = text; }, 30); }
+  function schedule() { fromEvent = true; clearTimeout(timer); timer = setTimeout(refresh, 80); }
   function refresh() {
     if (refreshing) { again = true; return; }
     refreshing = true;
@@ -63,6 +77,8 @@
     });
   }
   function swapRegions(doc) {
+    var changed = false, live = fromEvent;
+    fromEvent = false;
     document.querySelectorAll("[data-live][id]").forEach(function (el) {
       var fresh = doc.getElementById(el.id);
       if (!fresh || fresh.innerHTML === el.innerHTML) return;
@@ -73,12 +89,21 @@
       var keepBottom = el.hasAttribute("data-keep-bottom") && el.scrollHeight - el.scrollTop - el.clientHeight < 40;
       var scroll = el.scrollTop, selected = el.querySelector(".row.selected");
       var selectedId = selected && selected.dataset.id;
+      // Keep what the user typed (and inline errors) across the swap.
+      var kept = [];
+      el.querySelectorAll("[data-preserve][id]").forEach(function (p) {
+        if ("value" in p && p.tagName !== "P") { if (p.value !== p.defaultValue) kept.push([p.id, "value", p.value]); }
+        else if (p.textContent) kept.push([p.id, "textContent", p.textContent]);
+      });
       el.innerHTML = fresh.innerHTML;
+      changed = true;
+      kept.forEach(function (k) { var p = document.getElementById(k[0]); if (p) p[k[1]] = k[2]; });
       if (window.htmx) htmx.process(el);
       el.scrollTop = keepBottom ? el.scrollHeight : scroll;
       if (selectedId) { var s = el.querySelector('.row[data-id="' + selectedId + '"]'); if (s) s.classList.add("selected"); }
       if (key) { var f = el.querySelector(key); if (f) f.focus({ preventScroll: true }); }
     });
+    if (changed && live) announce(page === "inbox" ? "The list was updated." : "This conversation was updated.");
     if (again) { again = false; setTimeout(refresh, 1500); }
   }
   function focusKey(el) {
@@ -162,6 +187,8 @@
   document.addEventListener("input", function (e) {
     if (e.target.matches(".picker-search")) filter(e.target);
     if (e.target.id === "composer-body") mentions(e.target);
+    var slot = errorSlot(e.target);
+    if (slot) slot.textContent = "";
   });
   document.addEventListener("change", function (e) {
     if (e.target.matches("select[data-autosubmit]")) e.target.form.requestSubmit();
@@ -219,6 +246,35 @@
     rs[i].scrollIntoView({ block: "nearest" });
   }
   function current() { var rs = rows(); for (var i = 0; i < rs.length; i++) if (rs[i].classList.contains("selected")) return i; return -1; }
+  // The inbox remembers its order so j/k on a conversation page go to the next one.
+  if (page === "inbox") {
+    try { sessionStorage.setItem("baton-list", JSON.stringify(rows().map(function (r) { return r.dataset.id; }))); } catch (_) {}
+  }
+  function neighbour(step) {
+    var ids = []; try { ids = JSON.parse(sessionStorage.getItem("baton-list") || "[]"); } catch (_) {}
+    var i = ids.indexOf(conversation);
+    return i >= 0 ? ids[i + step] : undefined;
+  }
+  var SHORTCUTS = [["j / k", "Next / previous conversation"], ["Enter", "Open the selected conversation"],
+    ["a", "Assign to me"], ["c", "Close"], ["?", "Show this help"], ["Esc", "Close menus and this help"]];
+  function help() {
+    var d = document.getElementById("shortcuts");
+    if (!d) {
+      d = document.createElement("dialog");
+      d.id = "shortcuts"; d.className = "shortcuts"; d.setAttribute("aria-labelledby", "shortcuts-title");
+      var h = document.createElement("h2"); h.id = "shortcuts-title"; h.textContent = "Keyboard shortcuts"; d.appendChild(h);
+      var dl = document.createElement("dl");
+      SHORTCUTS.forEach(function (s) {
+        var dt = document.createElement("dt"), k = document.createElement("kbd"), dd = document.createElement("dd");
+        k.textContent = s[0]; dt.appendChild(k); dd.textContent = s[1]; dl.appendChild(dt); dl.appendChild(dd);
+      });
+      d.appendChild(dl);
+      var b = document.createElement("button"); b.type = "button"; b.textContent = "Close";
+      b.addEventListener("click", function () { d.close(); }); d.appendChild(b);
+      body.appendChild(d);
+    }
+    if (d.open) d.close(); else d.showModal();
+  }
   document.addEventListener("keydown", function (e) {
     var t = e.target;
     if (t.id === "composer-body") {
@@ -232,21 +288,29 @@
     }
     if (e.key === "Escape") { closeMenus(); return; }
     if (typing(t) || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "?") { help(); e.preventDefault(); return; }
+    if (document.querySelector("dialog[open]")) return;
     var canAssign = !!document.querySelector('[data-can-assign="true"]') || !!document.querySelector('[data-action="close"],[data-action="reopen"]');
     if (page === "inbox") {
       var i = current();
       if (e.key === "j") { select(i + 1); e.preventDefault(); }
       else if (e.key === "k") { select(i < 0 ? 0 : i - 1); e.preventDefault(); }
       else if (e.key === "Enter" && i >= 0 && !t.closest(".row")) { location.href = "/c/" + rows()[i].dataset.id; }
-      else if ((e.key === "a" || e.key === "e") && i >= 0 && canAssign) {
+      else if ((e.key === "a" || e.key === "c" || e.key === "e") && i >= 0 && canAssign) {
         var id = rows()[i].dataset.id;
-        if (e.key === "a") post("/c/" + id + "/assignee", { user_id: me });
-        else post("/c/" + id + "/status", { status: "closed" });
+        if (e.key === "a") { post("/c/" + id + "/assignee", { user_id: me }, "Assigned to you."); }
+        else post("/c/" + id + "/status", { status: "closed" }, "Closed.");
         e.preventDefault();
       }
-    } else if (page === "conversation" && canAssign) {
-      if (e.key === "a" && document.querySelector('[data-picker="assignee"]')) { post("/c/" + conversation + "/assignee", { user_id: me }); e.preventDefault(); }
-      else if (e.key === "e" && document.querySelector('[data-action="close"]')) { post("/c/" + conversation + "/status", { status: "closed" }); e.preventDefault(); }
+    } else if (page === "conversation") {
+      if (e.key === "j" || e.key === "k") {
+        var next = neighbour(e.key === "j" ? 1 : -1);
+        if (next) location.href = "/c/" + next; else toast(e.key === "j" ? "No next conversation." : "No previous conversation.");
+        e.preventDefault();
+      } else if (!canAssign) {
+        return;
+      } else if (e.key === "a" && document.querySelector('[data-picker="assignee"]')) { post("/c/" + conversation + "/assignee", { user_id: me }, "Assigned to you."); e.preventDefault(); }
+      else if ((e.key === "c" || e.key === "e") && document.querySelector('[data-action="close"]')) { post("/c/" + conversation + "/status", { status: "closed" }, "Closed."); e.preventDefault(); }
     }
   });
   document.addEventListener("focusin", function (e) {

@@ -11,8 +11,11 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use baton_core::directory::UserPatch;
 use baton_core::{
-    AgentId, Availability, ChannelId, Command, ConversationId, MessageKind, Status, TeamId, UserId,
+    AgentId, Availability, ChannelId, Command, ConversationId, MessageKind, Priority, Status, TeamId,
+    Timestamp, UserId,
 };
+use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -319,4 +322,186 @@ pub async fn availability(
         }
         .await,
     )
+}
+
+/// When to wake a snoozed conversation: one of the Snooze menu's choices.
+#[derive(Debug, Deserialize)]
+pub struct SnoozeForm {
+    /// `1h`, `4h`, `tomorrow` (9:00) or `next_week` (Monday 9:00).
+    pub until: String,
+}
+
+/// The moment a Snooze choice means, `now` being the server's clock and
+/// `tz` the workspace's time zone (its business hours', else UTC): `1h`,
+/// `4h`, `tomorrow` 9:00 local, `next_week` Monday 9:00 local.
+pub fn snooze_until(choice: &str, now: Timestamp, tz: Tz) -> Option<Timestamp> {
+    let nine = |date: NaiveDate| {
+        let local = date.and_hms_opt(9, 0, 0)?;
+        // A 9:00 that a clock change skips becomes 10:00.
+        let at = tz
+            .from_local_datetime(&local)
+            .earliest()
+            .or_else(|| tz.from_local_datetime(&(local + Duration::hours(1))).earliest())?;
+        Some(at.with_timezone(&Utc))
+    };
+    let today = now.with_timezone(&tz).date_naive();
+    match choice {
+        "1h" => Some(now + Duration::hours(1)),
+        "4h" => Some(now + Duration::hours(4)),
+        "tomorrow" => nine(today.succ_opt()?),
+        "next_week" => {
+            let days = 7 - i64::from(today.weekday().num_days_from_monday());
+            nine(today + Duration::days(days))
+        }
+        _ => None,
+    }
+}
+
+/// `POST /c/{id}/snooze`: status snoozed until the chosen time, computed here.
+pub async fn snooze(
+    State(state): State<AppState>,
+    me: WebUser,
+    Path(id): Path<String>,
+    Form(f): Form<SnoozeForm>,
+) -> Response {
+    answer(
+        async {
+            let tz = state
+                .store
+                .business_hours(me.caller.ws())
+                .await?
+                .and_then(|h| h.timezone.parse::<Tz>().ok())
+                .unwrap_or(Tz::UTC);
+            let until = snooze_until(&f.until, state.clock.now(), tz).ok_or_else(|| {
+                ApiError::invalid(
+                    "invalid_snooze",
+                    format!("snooze for 1h, 4h, tomorrow or next_week, not {:?}", f.until),
+                )
+            })?;
+            apply(
+                &state,
+                &me,
+                &id,
+                Command::SetStatus {
+                    status: Status::Snoozed,
+                    snoozed_until: Some(until),
+                },
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// A new priority.
+#[derive(Debug, Deserialize)]
+pub struct PriorityForm {
+    /// `low`, `normal`, `high` or `urgent`.
+    pub priority: String,
+}
+
+/// `POST /c/{id}/priority`.
+pub async fn priority(
+    State(state): State<AppState>,
+    me: WebUser,
+    Path(id): Path<String>,
+    Form(f): Form<PriorityForm>,
+) -> Response {
+    answer(
+        async {
+            let priority = f
+                .priority
+                .parse::<Priority>()
+                .map_err(|e| ApiError::invalid("invalid_priority", e.to_string()))?;
+            apply(&state, &me, &id, Command::SetPriority { priority }).await
+        }
+        .await,
+    )
+}
+
+/// Tags to add (comma-separated) or one to remove.
+#[derive(Debug, Deserialize)]
+pub struct TagsForm {
+    /// Tags to add, separated by commas.
+    #[serde(default)]
+    pub add: String,
+    /// A tag to remove.
+    #[serde(default)]
+    pub remove: String,
+}
+
+/// `POST /c/{id}/tags`: add or remove tags; the store normalizes them
+/// (trimmed, lower case, sorted, no duplicates) and checks their length.
+pub async fn tags(
+    State(state): State<AppState>,
+    me: WebUser,
+    Path(id): Path<String>,
+    Form(f): Form<TagsForm>,
+) -> Response {
+    answer(
+        async {
+            let cid = conversation(&id)?;
+            let view = state
+                .store
+                .get_conversation(me.caller.ws(), Some(me.caller.user.id), cid)
+                .await?;
+            let mut tags = view.conversation.tags;
+            let added: Vec<&str> = f
+                .add
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .collect();
+            let removed = f.remove.trim().to_lowercase();
+            if added.is_empty() && removed.is_empty() {
+                return Err(ApiError::invalid("empty_tag", "type a tag to add"));
+            }
+            tags.retain(|t| *t != removed);
+            tags.extend(added.into_iter().map(str::to_string));
+            apply(&state, &me, &id, Command::SetTags { tags }).await
+        }
+        .await,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn snooze_choices_are_computed_in_the_workspace_time_zone() {
+        // A Wednesday, 22:30 UTC (Thursday 00:30 in Berlin, summer time).
+        let now = at("2025-07-02T22:30:00Z");
+        let utc = Tz::UTC;
+        assert_eq!(snooze_until("1h", now, utc), Some(at("2025-07-02T23:30:00Z")));
+        assert_eq!(snooze_until("4h", now, utc), Some(at("2025-07-03T02:30:00Z")));
+        assert_eq!(
+            snooze_until("tomorrow", now, utc),
+            Some(at("2025-07-03T09:00:00Z"))
+        );
+        assert_eq!(
+            snooze_until("next_week", now, utc),
+            Some(at("2025-07-07T09:00:00Z"))
+        );
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        assert_eq!(
+            snooze_until("tomorrow", now, berlin),
+            Some(at("2025-07-04T07:00:00Z"))
+        );
+        assert_eq!(
+            snooze_until("next_week", now, berlin),
+            Some(at("2025-07-07T07:00:00Z"))
+        );
+        // On a Monday, next week is the Monday after.
+        let monday = at("2025-07-07T08:00:00Z");
+        assert_eq!(
+            snooze_until("next_week", monday, utc),
+            Some(at("2025-07-14T09:00:00Z"))
+        );
+        assert_eq!(snooze_until("later", now, utc), None);
+    }
 }

@@ -97,6 +97,10 @@ pub struct ConversationPage {
     pub closed: bool,
     /// Priority word.
     pub priority: &'static str,
+    /// The priority picker's options.
+    pub priorities: Vec<(&'static str, bool)>,
+    /// When a snoozed conversation wakes, readable.
+    pub snoozed_until: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
     /// Assignee name.
@@ -361,6 +365,14 @@ async fn build(
         status: c.status.as_str(),
         closed: c.status == Status::Closed,
         priority: c.priority.as_str(),
+        priorities: ["low", "normal", "high", "urgent"]
+            .into_iter()
+            .map(|p| (p, p == c.priority.as_str()))
+            .collect(),
+        snoozed_until: c
+            .snoozed_until
+            .filter(|_| c.status == Status::Snoozed)
+            .map(long_time),
         tags: c.tags.clone(),
         assignee: view.assignee.as_ref().map(|u| u.name.clone()),
         agent: view.agent.as_ref().map(|a| a.name.clone()),

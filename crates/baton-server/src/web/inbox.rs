@@ -9,7 +9,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use baton_core::{Action, ChannelId, Status, TeamId};
+use baton_core::{Action, ChannelId, Priority, Status, TeamId};
 use baton_store::{ConversationView, PageRequest, StatusFilter, View, ViewFilter};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -28,6 +28,8 @@ pub struct InboxQuery {
     pub status: Option<String>,
     /// Only this channel.
     pub channel: Option<String>,
+    /// Only this priority: `low`, `normal`, `high` or `urgent`.
+    pub priority: Option<String>,
     /// Search over contacts and message text.
     pub q: Option<String>,
     /// Where the previous page stopped.
@@ -104,6 +106,8 @@ pub struct InboxPage {
     pub statuses: Vec<Choice>,
     /// Channel filter options.
     pub channels: Vec<Choice>,
+    /// Priority filter options.
+    pub priorities: Vec<Choice>,
     /// The search text.
     pub q: String,
     /// Hidden fields keeping the view while filtering.
@@ -227,12 +231,14 @@ async fn build(state: &AppState, me: &WebUser, q: InboxQuery) -> Result<InboxPag
         .as_deref()
         .and_then(|c| Uuid::parse_str(c).ok())
         .map(ChannelId);
+    let priority: Option<Priority> = q.priority.as_deref().and_then(|p| p.parse().ok());
     let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let filter = ViewFilter {
         view: Some(view),
         team_id: team,
         status,
         channel_id: channel,
+        priority,
         q: search.map(str::to_string),
         ..Default::default()
     };
@@ -332,6 +338,17 @@ async fn build(state: &AppState, me: &WebUser, q: InboxQuery) -> Result<InboxPag
         label: c.name.clone(),
         selected: Some(c.id) == channel,
     }));
+    let priority_str = priority.map(Priority::as_str).unwrap_or_default();
+    let mut priority_choices = vec![Choice {
+        value: String::new(),
+        label: "Any priority".to_string(),
+        selected: priority.is_none(),
+    }];
+    priority_choices.extend(["urgent", "high", "normal", "low"].iter().map(|p| Choice {
+        value: p.to_string(),
+        label: capitalise(p),
+        selected: *p == priority_str,
+    }));
     let q_str = search.unwrap_or_default().to_string();
     let view_field = if team.is_some() {
         String::new()
@@ -345,6 +362,7 @@ async fn build(state: &AppState, me: &WebUser, q: InboxQuery) -> Result<InboxPag
             ("team", &team_str),
             ("status", status_param),
             ("channel", &channel_str),
+            ("priority", priority_str),
             ("q", &q_str),
             ("cursor", c),
         ])
@@ -355,6 +373,7 @@ async fn build(state: &AppState, me: &WebUser, q: InboxQuery) -> Result<InboxPag
             ("team", &team_str),
             ("status", status_param),
             ("channel", &channel_str),
+            ("priority", priority_str),
             ("q", &q_str),
         ])
     });
@@ -366,6 +385,7 @@ async fn build(state: &AppState, me: &WebUser, q: InboxQuery) -> Result<InboxPag
         rows: page.items.into_iter().map(row).collect(),
         statuses,
         channels: channel_choices,
+        priorities: priority_choices,
         q: q_str,
         view_field,
         team_field: team_str,

@@ -627,3 +627,207 @@ async fn the_settings_page_saves_notification_preferences() {
     assert_eq!(owner.get(&app, "/admin/deliveries").await.0, StatusCode::OK);
     assert_eq!(b.get(&app, "/admin/deliveries").await.0, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn snooze_sets_status_snoozed_until_the_chosen_time() {
+    use chrono::{Datelike, Duration, Timelike, Utc, Weekday};
+    let app = TestApp::spawn().await;
+    let alice = app.ws.alice.user.clone();
+    let b = sign_in(&app, &alice).await;
+    let id = conversation(&app).await;
+    let snooze = format!("/c/{id}/snooze");
+
+    let before = Utc::now();
+    assert_eq!(
+        b.post(&app, &snooze, &[("until", "1h")]).await,
+        StatusCode::NO_CONTENT
+    );
+    let after = Utc::now();
+    let c = view(&app, id, &alice).await.conversation;
+    assert_eq!(c.status, Status::Snoozed);
+    let until = c.snoozed_until.expect("snoozed_until");
+    assert!(until >= before + Duration::hours(1) - Duration::seconds(1));
+    assert!(until <= after + Duration::hours(1) + Duration::seconds(1));
+
+    let (_, html) = b.get(&app, &format!("/c/{id}")).await;
+    assert!(html.contains("Snoozed until"), "the page says until when");
+    assert!(
+        html.contains("data-action=\"reopen\""),
+        "a snoozed conversation can be reopened"
+    );
+
+    assert_eq!(
+        b.post(&app, &snooze, &[("until", "4h")]).await,
+        StatusCode::NO_CONTENT
+    );
+    let until = view(&app, id, &alice)
+        .await
+        .conversation
+        .snoozed_until
+        .expect("until");
+    assert!(until >= before + Duration::hours(4) - Duration::seconds(1));
+
+    // No business hours in this workspace: 9:00 is UTC.
+    assert_eq!(
+        b.post(&app, &snooze, &[("until", "tomorrow")]).await,
+        StatusCode::NO_CONTENT
+    );
+    let until = view(&app, id, &alice)
+        .await
+        .conversation
+        .snoozed_until
+        .expect("until");
+    assert_eq!(
+        until.date_naive(),
+        Utc::now().date_naive().succ_opt().expect("tomorrow")
+    );
+    assert_eq!((until.hour(), until.minute()), (9, 0));
+
+    assert_eq!(
+        b.post(&app, &snooze, &[("until", "next_week")]).await,
+        StatusCode::NO_CONTENT
+    );
+    let until = view(&app, id, &alice)
+        .await
+        .conversation
+        .snoozed_until
+        .expect("until");
+    assert_eq!(until.weekday(), Weekday::Mon);
+    assert_eq!((until.hour(), until.minute()), (9, 0));
+    let days = (until.date_naive() - Utc::now().date_naive()).num_days();
+    assert!((1..=7).contains(&days), "next Monday, {days} days on");
+
+    assert_eq!(
+        b.post(&app, &snooze, &[("until", "someday")]).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // Reopen wakes it.
+    assert_eq!(
+        b.post(&app, &format!("/c/{id}/status"), &[("status", "open")])
+            .await,
+        StatusCode::NO_CONTENT
+    );
+    let c = view(&app, id, &alice).await.conversation;
+    assert_eq!(c.status, Status::Open);
+    assert_eq!(c.snoozed_until, None);
+}
+
+#[tokio::test]
+async fn priority_and_tags_are_set_from_the_conversation_page() {
+    let app = TestApp::spawn().await;
+    let alice = app.ws.alice.user.clone();
+    let b = sign_in(&app, &alice).await;
+    let id = conversation(&app).await;
+    let (_, html) = b.get(&app, &format!("/c/{id}")).await;
+    assert!(html.contains("id=\"priority-select\"") && html.contains("id=\"tag-input\""));
+
+    let prio = format!("/c/{id}/priority");
+    assert_eq!(
+        b.post(&app, &prio, &[("priority", "high")]).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(view(&app, id, &alice).await.conversation.priority, Priority::High);
+    assert_eq!(
+        b.post(&app, &prio, &[("priority", "critical")]).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(view(&app, id, &alice).await.conversation.priority, Priority::High);
+
+    let tags = format!("/c/{id}/tags");
+    assert_eq!(
+        b.post(&app, &tags, &[("add", " VIP, billing ,vip")]).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(view(&app, id, &alice).await.conversation.tags, ["billing", "vip"]);
+    let (_, html) = b.get(&app, &format!("/c/{id}")).await;
+    assert!(html.contains("aria-label=\"Remove tag vip\""));
+
+    assert_eq!(
+        b.post(&app, &tags, &[("remove", "VIP")]).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(view(&app, id, &alice).await.conversation.tags, ["billing"]);
+
+    let long = "x".repeat(65);
+    assert_eq!(
+        b.post(&app, &tags, &[("add", long.as_str())]).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        b.post(&app, &tags, &[("add", " , ")]).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(view(&app, id, &alice).await.conversation.tags, ["billing"]);
+}
+
+#[tokio::test]
+async fn a_viewer_cannot_snooze_prioritise_or_tag() {
+    let app = TestApp::spawn().await;
+    let vic = app.ws.viewer.user.clone();
+    let b = sign_in(&app, &vic).await;
+    let id = conversation(&app).await;
+    let (_, html) = b.get(&app, &format!("/c/{id}")).await;
+    for control in [
+        "data-snooze",
+        "id=\"priority-select\"",
+        "id=\"tag-input\"",
+        "Remove tag",
+    ] {
+        assert!(!html.contains(control), "viewer sees no {control}");
+    }
+    for (path, form) in [
+        ("snooze", ("until", "1h")),
+        ("priority", ("priority", "urgent")),
+        ("tags", ("add", "sneaky")),
+    ] {
+        assert_eq!(
+            b.post(&app, &format!("/c/{id}/{path}"), &[form]).await,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    let c = view(&app, id, &vic).await.conversation;
+    assert_eq!(c.status, Status::Open);
+    assert_eq!(c.priority, Priority::Normal);
+    assert!(c.tags.is_empty());
+}
+
+#[tokio::test]
+async fn the_priority_filter_narrows_the_inbox() {
+    let app = TestApp::spawn().await;
+    let alice = app.ws.alice.user.clone();
+    let b = sign_in(&app, &alice).await;
+    let urgent = conversation(&app).await;
+    let calm = conversation(&app).await;
+    assert_eq!(
+        b.post(&app, &format!("/c/{urgent}/priority"), &[("priority", "urgent")])
+            .await,
+        StatusCode::NO_CONTENT
+    );
+    let (_, all) = b.get(&app, "/?view=all").await;
+    assert!(all.contains(&urgent.to_string()) && all.contains(&calm.to_string()));
+    let (status, html) = b.get(&app, "/?view=all&priority=urgent").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&urgent.to_string()), "the urgent one stays");
+    assert!(
+        !html.contains(&calm.to_string()),
+        "the normal one is filtered out"
+    );
+    assert!(
+        html.contains("<option value=\"urgent\" selected>"),
+        "the filter shows its choice"
+    );
+    let (_, html) = b.get(&app, "/?view=all&priority=low").await;
+    assert!(!html.contains(&urgent.to_string()) && !html.contains(&calm.to_string()));
+
+    // Paging keeps the filter: more than a page of normal ones.
+    for _ in 0..50 {
+        conversation(&app).await;
+    }
+    let (_, html) = b.get(&app, "/?view=all&priority=normal").await;
+    let next = html.find("rel=\"next\"").expect("a next page");
+    let link = &html[html[..next].rfind("href=").expect("href")..next];
+    assert!(link.contains("priority=normal"), "{link}");
+    assert!(link.contains("cursor="), "{link}");
+}
