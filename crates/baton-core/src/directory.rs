@@ -263,6 +263,32 @@ pub enum ChannelKind {
     Api,
 }
 
+/// What an AI agent may do on a channel (PRODUCT.md §5).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyMode {
+    /// The agent sends its answers.
+    #[default]
+    Auto,
+    /// The agent only drafts; a person sends.
+    Draft,
+    /// The agent stays silent.
+    Off,
+}
+
+impl ReplyMode {
+    /// The stricter of two modes (off over draft over auto): a channel and an
+    /// agent each may hold an agent back, neither may push it further.
+    pub fn strictest(self, other: ReplyMode) -> ReplyMode {
+        let rank = |m: ReplyMode| match m {
+            ReplyMode::Auto => 0,
+            ReplyMode::Draft => 1,
+            ReplyMode::Off => 2,
+        };
+        if rank(other) > rank(self) { other } else { self }
+    }
+}
+
 /// An inbound/outbound endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Channel {
@@ -276,6 +302,8 @@ pub struct Channel {
     pub name: String,
     /// Agent that starts every new conversation, if any.
     pub autopilot_agent_id: Option<AgentId>,
+    /// What AI agents may do on this channel.
+    pub reply_mode: ReplyMode,
     /// Created.
     pub created_at: Timestamp,
 }
@@ -372,6 +400,9 @@ macro_rules! words {
 
 words!(AgentRuntime, "runtime", { "builtin" => AgentRuntime::Builtin, "openai" => AgentRuntime::Openai });
 words!(HandoffMode, "handoff mode", { "round_robin" => HandoffMode::RoundRobin, "balanced" => HandoffMode::Balanced });
+words!(ReplyMode, "reply mode", {
+    "auto" => ReplyMode::Auto, "draft" => ReplyMode::Draft, "off" => ReplyMode::Off,
+});
 words!(ChannelKind, "channel kind", {
     "web_chat" => ChannelKind::WebChat, "email" => ChannelKind::Email,
     "sms" => ChannelKind::Sms, "api" => ChannelKind::Api,

@@ -42,6 +42,9 @@ pub enum EventKind {
     /// A channel was created.
     #[serde(rename = "channel.created")]
     ChannelCreated,
+    /// A channel's name, autopilot or reply mode changed.
+    #[serde(rename = "channel.updated")]
+    ChannelUpdated,
     /// A contact was created.
     #[serde(rename = "contact.created")]
     ContactCreated,
@@ -132,6 +135,7 @@ impl EventKind {
             AgentCreated => "agent.created",
             AgentUpdated => "agent.updated",
             ChannelCreated => "channel.created",
+            ChannelUpdated => "channel.updated",
             ContactCreated => "contact.created",
             ContactUpdated => "contact.updated",
             ConversationCreated => "conversation.created",
@@ -225,6 +229,7 @@ mod tests {
             AgentCreated,
             AgentUpdated,
             ChannelCreated,
+            ChannelUpdated,
             ContactCreated,
             ContactUpdated,
             ConversationCreated,

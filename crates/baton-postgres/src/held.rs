@@ -3,10 +3,8 @@
 //! before it commits (see `tx.rs` on lock order), so while a job holds it
 //! nobody else can commit a change there: these copies stay exact until the
 //! job commits, and are served instead of reading the rows again. Only rows
-//! read or written under the counter go in, with two exceptions that are
-//! exact anyway: rows this job wrote itself (it holds their row locks), and
-//! channels, which nothing changes once created (`WriteTx` has no update for
-//! them; one that adds it must hold channels only under the counter).
+//! read or written under the counter go in, with one exception that is exact
+//! anyway: rows this job wrote itself (it holds their row locks).
 
 use crate::rows::{db_err, get};
 use baton_core::directory::*;

@@ -162,7 +162,7 @@ pub fn agent(row: &PgRow) -> R<Agent> {
 }
 
 /// Columns of `channels` in [`channel`] order.
-pub const CHANNEL_COLS: &str = "id, workspace_id, kind, name, autopilot_agent_id, created_at";
+pub const CHANNEL_COLS: &str = "id, workspace_id, kind, name, autopilot_agent_id, created_at, reply_mode";
 
 /// A channel row.
 pub fn channel(row: &PgRow) -> R<Channel> {
@@ -173,6 +173,7 @@ pub fn channel(row: &PgRow) -> R<Channel> {
         name: get(row, 3)?,
         autopilot_agent_id: ido(row, 4)?,
         created_at: get(row, 5)?,
+        reply_mode: p(row, 6)?,
     })
 }
 

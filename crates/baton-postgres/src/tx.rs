@@ -586,14 +586,16 @@ impl WriteTx for PgTx<'_> {
     }
 
     async fn channel(&mut self, ws: WorkspaceId, id: ChannelId) -> R<Option<Channel>> {
-        // Channels never change once created (`WriteTx` has no update for
-        // them), so one read at any time stays exact; an update would have to
-        // refresh `held.channels` and hold them only under the counter.
+        // Channels change (name, autopilot, reply mode) under their
+        // workspace's counter, so, like other rows, one is held only while
+        // the job holds that counter.
         if let Some(c) = self.held.channels.get(&id).filter(|c| c.workspace_id == ws) {
             return Ok(Some(c.clone()));
         }
         let found = reads::channel(self.conn, ws, id).await?;
-        if let Some(c) = &found {
+        if let Some(c) = &found
+            && self.holds(ws)
+        {
             self.held.channels.insert(c.id, c.clone());
         }
         Ok(found)
@@ -601,17 +603,35 @@ impl WriteTx for PgTx<'_> {
 
     async fn insert_channel(&mut self, c: &Channel) -> R<()> {
         let q = sqlx::query(
-            "INSERT INTO channels (id, workspace_id, kind, name, autopilot_agent_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO channels (id, workspace_id, kind, name, autopilot_agent_id, created_at, reply_mode) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(c.id.0)
         .bind(c.workspace_id.0)
         .bind(c.kind.as_str())
         .bind(&c.name)
         .bind(c.autopilot_agent_id.map(|a| a.0))
-        .bind(c.created_at);
+        .bind(c.created_at)
+        .bind(c.reply_mode.as_str());
         self.exec(q).await?;
         self.held.channels.insert(c.id, c.clone());
+        Ok(())
+    }
+
+    async fn update_channel(&mut self, c: &Channel) -> R<()> {
+        let q = sqlx::query(
+            "UPDATE channels SET name = $2, autopilot_agent_id = $3, reply_mode = $4 WHERE id = $1",
+        )
+        .bind(c.id.0)
+        .bind(&c.name)
+        .bind(c.autopilot_agent_id.map(|a| a.0))
+        .bind(c.reply_mode.as_str());
+        self.exec(q).await?;
+        if self.holds(c.workspace_id) {
+            self.held.channels.insert(c.id, c.clone());
+        } else {
+            self.held.channels.remove(&c.id);
+        }
         Ok(())
     }
 

@@ -53,6 +53,7 @@ async fn setup(store: &dyn Store) -> Setup {
                 kind: ChannelKind::WebChat,
                 name: "Chat".into(),
                 autopilot_agent_id: None,
+                reply_mode: Default::default(),
             },
         )
         .await
@@ -179,7 +180,7 @@ async fn nodes_starting_together_migrate_once() {
     .unwrap();
     let (n, distinct, max): (i64, i64, i32) = (row.get(0), row.get(1), row.get(2));
     assert_eq!(n, distinct, "each migration recorded once");
-    // Versions are file numbers: 0004 belongs to another branch and may land later.
+    // Versions are the file numbers.
     let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
         .unwrap()
         .count() as i64;

@@ -180,9 +180,27 @@ impl AgentHub {
         key: String,
     ) -> StoreResult<AgentCommit> {
         let agent = self.store.get_agent(ws, agent).await?;
+        // The channel may hold the agent back (PRODUCT.md §5: reply mode per
+        // channel); the agent's own setting may too. The stricter one holds.
+        let channel_id = self
+            .store
+            .get_conversation(ws, None, conv)
+            .await?
+            .conversation
+            .channel_id;
+        let channel_mode = self.store.get_channel(ws, channel_id).await?.reply_mode;
+        let mode = channel_mode.strictest(agent_reply_mode(&agent.settings));
+        if mode == baton_core::directory::ReplyMode::Off {
+            // Silent here: nothing to ask the runtime, nothing written (as `Withhold`).
+            return Ok(AgentCommit::Duplicate);
+        }
         let outcome = self.ask(&agent, conv, &trigger).await?;
         let floors = Floors::from_settings(&agent.settings).unwrap_or_default();
-        let mode = reply_mode(&agent.settings);
+        let mode = match mode {
+            baton_core::directory::ReplyMode::Auto => ReplyMode::Auto,
+            baton_core::directory::ReplyMode::Draft => ReplyMode::Draft,
+            baton_core::directory::ReplyMode::Off => ReplyMode::Off,
+        };
         let (decision, receipt) = outcome.decide(floors, mode);
         let receipt = serde_json::to_value(&receipt).unwrap_or(Value::Null);
         let turn = AgentTurn {
@@ -276,10 +294,11 @@ impl AgentHub {
 }
 
 /// The agent's reply mode from its settings (`reply_mode`: auto, draft, off; default auto).
-fn reply_mode(settings: &Value) -> ReplyMode {
+fn agent_reply_mode(settings: &Value) -> baton_core::directory::ReplyMode {
+    use baton_core::directory::ReplyMode as M;
     match settings.get("reply_mode").and_then(Value::as_str) {
-        Some("draft") => ReplyMode::Draft,
-        Some("off") => ReplyMode::Off,
-        _ => ReplyMode::Auto,
+        Some("draft") => M::Draft,
+        Some("off") => M::Off,
+        _ => M::Auto,
     }
 }

@@ -3,7 +3,7 @@
 //! list is the API contract, so it is spelled out rather than derived.
 
 use baton_core::directory::{
-    Agent, AgentRuntime, Channel, ChannelKind, Contact, HandoffMode, Team, User, Workspace,
+    Agent, AgentRuntime, Channel, ChannelKind, Contact, HandoffMode, ReplyMode, Team, User, Workspace,
 };
 use baton_core::*;
 use baton_store::{ContactSummary, ConversationView, SessionRecord, UserSummary, ViewCounts};
@@ -53,6 +53,8 @@ macro_rules! schema_enum {
     };
 }
 
+schema_enum!(/// What AI agents may do on a channel: send, only draft, or nothing.
+    ReplyModeSchema as ReplyMode { Auto, Draft, Off });
 schema_enum!(/// A user's role.
     RoleSchema as Role { Owner, Admin, Agent, Viewer });
 schema_enum!(/// A user's presence.
@@ -348,6 +350,9 @@ pub struct ChannelJson {
     /// Agent that starts every new conversation, if any.
     #[schema(value_type = Option<Uuid>)]
     pub autopilot_agent_id: Option<AgentId>,
+    /// What AI agents may do here: `auto` (send), `draft` (a person sends), `off`.
+    #[schema(value_type = ReplyModeSchema)]
+    pub reply_mode: ReplyMode,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
@@ -359,6 +364,7 @@ impl From<Channel> for ChannelJson {
             kind: c.kind,
             name: c.name,
             autopilot_agent_id: c.autopilot_agent_id,
+            reply_mode: c.reply_mode,
             created_at: c.created_at,
         }
     }

@@ -156,6 +156,7 @@ async fn fixture(n: u64) -> Fx {
                 kind: ChannelKind::Api,
                 name: "api".into(),
                 autopilot_agent_id: None,
+                reply_mode: Default::default(),
             },
         )
         .await

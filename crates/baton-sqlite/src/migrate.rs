@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_agents.sql")),
     (5, include_str!("../migrations/0005_notifications.sql")),
     (6, include_str!("../migrations/0006_view_counts.sql")),
+    (7, include_str!("../migrations/0007_channel_reply_mode.sql")),
 ];
 
 /// Bring the schema up to date, each step in its own transaction.

@@ -141,7 +141,7 @@ pub fn agent(row: &Row<'_>) -> rusqlite::Result<Agent> {
 }
 
 /// Columns of `channels` in [`channel`] order.
-pub const CHANNEL_COLS: &str = "id, workspace_id, kind, name, autopilot_agent_id, created_at";
+pub const CHANNEL_COLS: &str = "id, workspace_id, kind, name, autopilot_agent_id, created_at, reply_mode";
 
 /// A channel row.
 pub fn channel(row: &Row<'_>) -> rusqlite::Result<Channel> {
@@ -152,6 +152,7 @@ pub fn channel(row: &Row<'_>) -> rusqlite::Result<Channel> {
         name: row.get(3)?,
         autopilot_agent_id: po(row, 4)?,
         created_at: t(row, 5)?,
+        reply_mode: p(row, 6)?,
     })
 }
 

@@ -312,15 +312,30 @@ impl WriteTx for SqliteTx<'_> {
     async fn insert_channel(&mut self, c: &Channel) -> R<()> {
         exec(
             self.conn,
-            "INSERT INTO channels (id, workspace_id, kind, name, autopilot_agent_id, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO channels (id, workspace_id, kind, name, autopilot_agent_id, created_at, reply_mode) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 c.id.to_string(),
                 c.workspace_id.to_string(),
                 c.kind.as_str(),
                 c.name,
                 opt_s(c.autopilot_agent_id),
-                ts(c.created_at)
+                ts(c.created_at),
+                c.reply_mode.as_str()
+            ],
+        )
+        .map(drop)
+    }
+
+    async fn update_channel(&mut self, c: &Channel) -> R<()> {
+        exec(
+            self.conn,
+            "UPDATE channels SET name = ?2, autopilot_agent_id = ?3, reply_mode = ?4 WHERE id = ?1",
+            params![
+                c.id.to_string(),
+                c.name,
+                opt_s(c.autopilot_agent_id),
+                c.reply_mode.as_str()
             ],
         )
         .map(drop)

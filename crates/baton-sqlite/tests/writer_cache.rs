@@ -54,6 +54,7 @@ async fn routing_follows_rule_changes_made_through_the_store() {
                 kind: ChannelKind::Api,
                 name: "api".into(),
                 autopilot_agent_id: None,
+                reply_mode: Default::default(),
             },
         )
         .await
@@ -84,6 +85,7 @@ async fn routing_follows_rule_changes_made_by_another_connection() {
                 kind: ChannelKind::Api,
                 name: "api".into(),
                 autopilot_agent_id: None,
+                reply_mode: Default::default(),
             },
         )
         .await

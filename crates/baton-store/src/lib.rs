@@ -225,6 +225,20 @@ pub trait Store: Send + Sync + 'static {
         })
         .await
     }
+    /// Change a channel's name, autopilot agent or reply mode (admins).
+    async fn update_channel(
+        &self,
+        ws: WorkspaceId,
+        actor: &Actor,
+        id: ChannelId,
+        patch: ChannelPatch,
+    ) -> StoreResult<Channel> {
+        let actor = actor.clone();
+        in_tx(self, move |tx| {
+            Box::pin(async move { ops::update_channel(tx, ws, &actor, id, patch).await })
+        })
+        .await
+    }
     /// One channel.
     async fn get_channel(&self, ws: WorkspaceId, id: ChannelId) -> StoreResult<Channel>;
     /// All channels.

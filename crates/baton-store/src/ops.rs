@@ -405,6 +405,7 @@ pub async fn create_channel(
         kind: new.kind,
         name,
         autopilot_agent_id: new.autopilot_agent_id,
+        reply_mode: new.reply_mode,
         created_at: now,
     };
     tx.insert_channel(&channel).await?;
@@ -413,10 +414,67 @@ pub async fn create_channel(
         actor,
         now,
         Value::Null,
-        json!({"name": channel.name, "kind": channel.kind}),
+        json!({"name": channel.name, "kind": channel.kind, "reply_mode": channel.reply_mode}),
         json!({"channel_id": channel.id}),
     );
     tx.append_events(ws, &[ev]).await?;
+    Ok(channel)
+}
+
+/// Change a channel (see [`crate::Store::update_channel`]); a change that
+/// changes nothing writes nothing.
+pub async fn update_channel(
+    tx: &mut dyn WriteTx,
+    ws: WorkspaceId,
+    actor: &Actor,
+    id: ChannelId,
+    patch: ChannelPatch,
+) -> StoreResult<Channel> {
+    require(actor, Action::Manage)?;
+    let mut channel = tx
+        .channel(ws, id)
+        .await?
+        .ok_or(StoreError::not_found("channel"))?;
+    let mut before = Map::new();
+    let mut after = Map::new();
+    if let Some(name) = &patch.name {
+        let name = parse_name(name, "channel name")?;
+        if name != channel.name {
+            before.insert("name".into(), json!(channel.name));
+            after.insert("name".into(), json!(name));
+            channel.name = name;
+        }
+    }
+    if let Some(agent) = patch
+        .autopilot_agent_id
+        .filter(|a| *a != channel.autopilot_agent_id)
+    {
+        if let Some(a) = agent {
+            tx.agent(ws, a)
+                .await?
+                .ok_or(StoreError::not_found("autopilot agent"))?;
+        }
+        before.insert("autopilot_agent_id".into(), json!(channel.autopilot_agent_id));
+        after.insert("autopilot_agent_id".into(), json!(agent));
+        channel.autopilot_agent_id = agent;
+    }
+    if let Some(mode) = patch.reply_mode.filter(|m| *m != channel.reply_mode) {
+        before.insert("reply_mode".into(), json!(channel.reply_mode));
+        after.insert("reply_mode".into(), json!(mode));
+        channel.reply_mode = mode;
+    }
+    if !after.is_empty() {
+        tx.update_channel(&channel).await?;
+        let ev = workspace_event(
+            EventKind::ChannelUpdated,
+            actor,
+            tx.now(),
+            Value::Object(before),
+            Value::Object(after),
+            json!({"channel_id": channel.id}),
+        );
+        tx.append_events(ws, &[ev]).await?;
+    }
     Ok(channel)
 }
 

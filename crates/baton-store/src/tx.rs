@@ -85,6 +85,10 @@ pub trait WriteTx: Send {
     async fn channel(&mut self, ws: WorkspaceId, id: ChannelId) -> StoreResult<Option<Channel>>;
     /// Insert a channel.
     async fn insert_channel(&mut self, channel: &Channel) -> StoreResult<()>;
+    /// Write a channel's name, autopilot agent and reply mode.
+    async fn update_channel(&mut self, _channel: &Channel) -> StoreResult<()> {
+        unsupported("channel updates")
+    }
 
     /// A contact.
     async fn contact(&mut self, ws: WorkspaceId, id: ContactId) -> StoreResult<Option<Contact>>;

@@ -65,6 +65,19 @@ pub struct NewChannel {
     pub name: String,
     /// Autopilot agent.
     pub autopilot_agent_id: Option<AgentId>,
+    /// What AI agents may do on the channel (default `auto`).
+    pub reply_mode: ReplyMode,
+}
+
+/// A change to a channel (`None` leaves a field alone).
+#[derive(Debug, Clone, Default)]
+pub struct ChannelPatch {
+    /// New display name.
+    pub name: Option<String>,
+    /// New autopilot agent (`Some(None)` turns autopilot off).
+    pub autopilot_agent_id: Option<Option<AgentId>>,
+    /// New reply mode.
+    pub reply_mode: Option<ReplyMode>,
 }
 
 /// How a contact is identified and described on the way in.

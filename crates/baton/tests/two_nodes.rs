@@ -106,6 +106,7 @@ async fn two_serve_processes_route_every_conversation_once_and_evenly() {
                 kind: ChannelKind::Api,
                 name: "API".into(),
                 autopilot_agent_id: None,
+                reply_mode: Default::default(),
             },
         )
         .await

@@ -2,15 +2,15 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Id, Json};
-use crate::json::{ChannelJson, ChannelKindSchema, ConversationJson, List};
+use crate::extract::{Id, Json, double_option};
+use crate::json::{ChannelJson, ChannelKindSchema, ConversationJson, List, ReplyModeSchema};
 use crate::routes::contacts::ContactFields;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use baton_core::directory::ChannelKind;
+use baton_core::directory::{ChannelKind, ReplyMode};
 use baton_core::{Action, AgentId, ChannelId};
-use baton_store::NewChannel;
+use baton_store::{ChannelPatch, NewChannel};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -19,7 +19,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_channels, create_channel))
-        .routes(routes!(get_channel))
+        .routes(routes!(get_channel, update_channel))
         .routes(routes!(inbound))
 }
 
@@ -35,6 +35,24 @@ pub struct CreateChannel {
     /// Agent that starts every new conversation (autopilot).
     #[schema(value_type = Option<uuid::Uuid>)]
     pub autopilot_agent_id: Option<AgentId>,
+    /// What AI agents may do here (default `auto`).
+    #[schema(value_type = Option<ReplyModeSchema>)]
+    pub reply_mode: Option<ReplyMode>,
+}
+
+/// A change to a channel; absent fields stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateChannel {
+    /// New display name.
+    pub name: Option<String>,
+    /// New autopilot agent; `null` turns autopilot off.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<uuid::Uuid>, nullable)]
+    pub autopilot_agent_id: Option<Option<AgentId>>,
+    /// New reply mode.
+    #[schema(value_type = Option<ReplyModeSchema>)]
+    pub reply_mode: Option<ReplyMode>,
 }
 
 /// An inbound message from a contact.
@@ -73,6 +91,7 @@ pub async fn create_channel(
         kind: body.kind,
         name: body.name,
         autopilot_agent_id: body.autopilot_agent_id,
+        reply_mode: body.reply_mode.unwrap_or_default(),
     };
     let channel = state
         .store
@@ -92,6 +111,31 @@ pub async fn get_channel(
     Id(id): Id<ChannelId>,
 ) -> ApiResult<Json<ChannelJson>> {
     Ok(Json(state.store.get_channel(caller.ws(), id).await?.into()))
+}
+
+/// Change a channel's name, autopilot agent or reply mode (admins).
+#[utoipa::path(patch, path = "/api/v1/channels/{id}", tag = "channels", request_body = UpdateChannel,
+    params(("id" = uuid::Uuid, Path, description = "Channel id")),
+    responses((status = 200, description = "The channel afterwards", body = ChannelJson),
+        (status = 403, description = "Role may not manage channels", body = ErrorBody),
+        (status = 404, description = "No such channel or autopilot agent", body = ErrorBody),
+        (status = 422, description = "Invalid values", body = ErrorBody)))]
+pub async fn update_channel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Id(id): Id<ChannelId>,
+    Json(body): Json<UpdateChannel>,
+) -> ApiResult<Json<ChannelJson>> {
+    let patch = ChannelPatch {
+        name: body.name,
+        autopilot_agent_id: body.autopilot_agent_id,
+        reply_mode: body.reply_mode,
+    };
+    let channel = state
+        .store
+        .update_channel(caller.ws(), &caller.actor(), id, patch)
+        .await?;
+    Ok(Json(channel.into()))
 }
 
 /// Post an inbound message from a contact: the contact is found by a handle or

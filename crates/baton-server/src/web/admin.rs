@@ -14,10 +14,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use baton_core::directory::{AgentRuntime, ChannelKind, HandoffMode, UserPatch};
+use baton_core::directory::{AgentRuntime, ChannelKind, HandoffMode, ReplyMode, UserPatch};
 use baton_core::routing::{Condition, RuleAction};
 use baton_core::{Action, AgentId, Availability, ChannelId, Email, Priority, Role, RuleId, TeamId, UserId};
-use baton_store::{AgentPatch, ContactInput, NewAgent, NewChannel, NewUser, RoutingProbe, RuleInput};
+use baton_store::{
+    AgentPatch, ChannelPatch, ContactInput, NewAgent, NewChannel, NewUser, RoutingProbe, RuleInput,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -36,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/agents", get(agents_page).post(create_agent))
         .route("/admin/agents/{id}", post(update_agent))
         .route("/admin/channels", get(channels_page).post(create_channel))
+        .route("/admin/channels/{id}", post(update_channel))
         .route("/admin/routing", get(routing_page).post(create_rule))
         .route("/admin/routing/dry_run", post(dry_run))
         .route("/admin/routing/{id}", post(change_rule))
@@ -552,6 +555,10 @@ pub struct ChannelRow {
     pub kind: String,
     /// Autopilot agent's name.
     pub autopilot: String,
+    /// Autopilot agent's id, or empty.
+    pub autopilot_id: String,
+    /// Reply mode word.
+    pub reply_mode: &'static str,
 }
 
 /// `/admin/channels`.
@@ -595,6 +602,8 @@ async fn channels_page(State(state): State<AppState>, me: WebUser) -> Response {
                             .and_then(|a| agents.iter().find(|x| x.id == a))
                             .map(|a| a.name.clone())
                             .unwrap_or_default(),
+                        autopilot_id: c.autopilot_agent_id.map(|a| a.to_string()).unwrap_or_default(),
+                        reply_mode: c.reply_mode.as_str(),
                         name: c.name,
                     })
                     .collect(),
@@ -619,6 +628,49 @@ pub struct ChannelForm {
     /// Autopilot agent, or empty.
     #[serde(default)]
     pub autopilot_agent_id: String,
+    /// Reply mode word (default `auto`).
+    #[serde(default)]
+    pub reply_mode: String,
+}
+
+fn reply_mode_word(w: &str) -> Result<ReplyMode, ApiError> {
+    if w.is_empty() {
+        return Ok(ReplyMode::Auto);
+    }
+    w.parse()
+        .map_err(|_| ApiError::invalid("invalid_reply_mode", format!("unknown reply mode {w:?}")))
+}
+
+/// A channel's autopilot agent and reply mode.
+#[derive(Debug, Deserialize)]
+pub struct ChannelUpdateForm {
+    /// Autopilot agent, or empty for none.
+    #[serde(default)]
+    pub autopilot_agent_id: String,
+    /// Reply mode word.
+    pub reply_mode: String,
+}
+
+async fn update_channel(
+    State(state): State<AppState>,
+    me: WebUser,
+    Path(cid): Path<String>,
+    Form(f): Form<ChannelUpdateForm>,
+) -> Response {
+    act(async {
+        let channel = id(&cid, "channel", ChannelId)?;
+        let patch = ChannelPatch {
+            name: None,
+            autopilot_agent_id: Some(opt(&f.autopilot_agent_id, "agent", AgentId)?),
+            reply_mode: Some(reply_mode_word(&f.reply_mode)?),
+        };
+        state
+            .store
+            .update_channel(me.caller.ws(), &me.caller.actor(), channel, patch)
+            .await?;
+        Ok(done())
+    }
+    .await)
 }
 
 async fn create_channel(State(state): State<AppState>, me: WebUser, Form(f): Form<ChannelForm>) -> Response {
@@ -629,6 +681,7 @@ async fn create_channel(State(state): State<AppState>, me: WebUser, Form(f): For
             kind,
             name: f.name,
             autopilot_agent_id: opt(&f.autopilot_agent_id, "agent", AgentId)?,
+            reply_mode: reply_mode_word(&f.reply_mode)?,
         };
         state
             .store

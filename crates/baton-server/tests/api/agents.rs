@@ -653,6 +653,7 @@ async fn exactly_one_reply_per_incoming_message_across_a_restart() {
                 kind: ChannelKind::Api,
                 name: "Bot".into(),
                 autopilot_agent_id: Some(ws.bot.id),
+                reply_mode: Default::default(),
             },
         )
         .await
@@ -737,4 +738,86 @@ async fn agent_settings_the_runtime_cannot_use_are_422() {
         )
         .await;
     assert_error(&r, 422, "invalid_settings");
+}
+
+#[tokio::test]
+async fn channel_reply_mode_draft_turns_answers_into_drafts_and_off_silences_the_agent() {
+    let app = TestApp::spawn().await;
+    seed_articles(&app).await;
+    let admin = &app.ws.admin.token;
+    let (s, ch) = app
+        .post(
+            admin,
+            "/api/v1/channels",
+            json!({"kind": "api", "name": "Drafts only", "autopilot_agent_id": app.ws.bot.id, "reply_mode": "draft"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{ch}");
+    assert_eq!(ch["reply_mode"], "draft");
+    let channel: ChannelId = ch["id"].as_str().unwrap().parse().unwrap();
+    let email = "dana@customer.example";
+    let conv = contact_writes(&app, channel, email, "How do I reset my password?").await;
+    // Draft mode: the answer waits as a draft for a person, nothing is sent.
+    let start = Instant::now();
+    let d = loop {
+        let (s, d) = app
+            .get(admin, &format!("/api/v1/conversations/{conv}/draft"))
+            .await;
+        if s == StatusCode::OK {
+            break d;
+        }
+        assert!(start.elapsed() < Duration::from_secs(15), "no draft came: {d}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(d["body"].as_str().unwrap().contains("Reset your password"), "{d}");
+    assert!(settle(&app, &conv).await.is_empty(), "nothing sent in draft mode");
+    // Off: the agent is silent, the draft stays as it was.
+    let (s, ch) = app
+        .patch(
+            admin,
+            &format!("/api/v1/channels/{channel}"),
+            json!({"reply_mode": "off"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{ch}");
+    assert_eq!(ch["reply_mode"], "off");
+    contact_writes(&app, channel, email, "How long does shipping take?").await;
+    assert!(settle(&app, &conv).await.is_empty(), "silent when off");
+    let (_, same) = app
+        .get(admin, &format!("/api/v1/conversations/{conv}/draft"))
+        .await;
+    assert_eq!(same["body"], d["body"], "no new draft when off");
+    // Auto again: the next message is answered.
+    let (s, _) = app
+        .patch(
+            admin,
+            &format!("/api/v1/channels/{channel}"),
+            json!({"reply_mode": "auto"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    contact_writes(&app, channel, email, "How long does a refund take?").await;
+    assert_eq!(wait_agent_messages(&app, &conv, 1).await.len(), 1);
+    // Bad values and roles are refused.
+    let (s, b) = app
+        .patch(
+            admin,
+            &format!("/api/v1/channels/{channel}"),
+            json!({"reply_mode": "loud"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    let (s, b) = app
+        .patch(
+            &app.ws.bob.token,
+            &format!("/api/v1/channels/{channel}"),
+            json!({"reply_mode": "off"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    let (s, audit) = app.get(admin, "/api/v1/audit?kind=channel.updated").await;
+    assert_eq!(s, StatusCode::OK, "{audit}");
+    let changes: Vec<&Value> = audit["items"].as_array().unwrap().iter().collect();
+    assert_eq!(changes.len(), 2, "off, then auto: {audit}");
+    assert_eq!(changes[0]["after"]["reply_mode"], "auto", "newest first");
 }

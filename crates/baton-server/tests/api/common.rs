@@ -152,6 +152,7 @@ pub async fn workspace(store: &Arc<dyn Store>, name: &str) -> Workspace {
         kind,
         name: name.into(),
         autopilot_agent_id: None,
+        reply_mode: Default::default(),
     };
     let api = store
         .create_channel(ws, &system(), channel(ChannelKind::Api, "API"))

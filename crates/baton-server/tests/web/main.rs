@@ -417,10 +417,36 @@ async fn admin_pages_manage_the_directory() {
         ("kind", "email"),
         ("name", "help@acme.example"),
         ("autopilot_agent_id", ""),
+        ("reply_mode", "draft"),
     ];
     assert_eq!(
         b.post(&app, "/admin/channels", &chan).await,
         StatusCode::NO_CONTENT
+    );
+    let channels = app.store.list_channels(app.ws.id).await.expect("channels");
+    let help = channels
+        .iter()
+        .find(|c| c.name == "help@acme.example")
+        .expect("created");
+    assert_eq!(help.reply_mode, baton_core::directory::ReplyMode::Draft);
+    // Autopilot and reply mode change from the channel's row.
+    let bot = app.ws.bot.id.to_string();
+    let row = [("autopilot_agent_id", bot.as_str()), ("reply_mode", "off")];
+    assert_eq!(
+        b.post(&app, &format!("/admin/channels/{}", help.id), &row).await,
+        StatusCode::NO_CONTENT
+    );
+    let help = app.store.get_channel(app.ws.id, help.id).await.expect("channel");
+    assert_eq!(
+        (help.autopilot_agent_id, help.reply_mode),
+        (Some(app.ws.bot.id), baton_core::directory::ReplyMode::Off)
+    );
+    let (_, page) = b.get(&app, "/admin/channels").await;
+    assert!(page.contains(&format!("hx-post=\"/admin/channels/{}\"", help.id)));
+    let bad = [("autopilot_agent_id", ""), ("reply_mode", "loud")];
+    assert_eq!(
+        b.post(&app, &format!("/admin/channels/{}", help.id), &bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY
     );
     let rule = [
         ("name", "Refunds"),

@@ -294,6 +294,7 @@ pub async fn autopilot_starts_every_new_conversation_with_a_session(store: Arc<d
                 kind: ChannelKind::Api,
                 name: "Autopilot".into(),
                 autopilot_agent_id: Some(f.bot.id),
+                reply_mode: Default::default(),
             },
         )
         .await

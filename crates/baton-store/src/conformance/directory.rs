@@ -348,6 +348,7 @@ pub async fn agents_and_channels(store: Arc<dyn Store>) {
         kind: ChannelKind::Sms,
         name: "  ".into(),
         autopilot_agent_id: None,
+        reply_mode: Default::default(),
     };
     assert_eq!(
         code(f.store.create_channel(f.ws, &f.actor(&f.admin), bad).await),
@@ -358,4 +359,95 @@ pub async fn agents_and_channels(store: Arc<dyn Store>) {
         .update_agent(f.ws, &f.actor(&f.alice), f.bot.id, crate::AgentPatch::default())
         .await;
     assert_eq!(code(r), "forbidden");
+}
+
+/// Admins change a channel's name, autopilot agent and reply mode; each real
+/// change is one `channel.updated` event, a change to nothing writes none.
+pub async fn channels_change_name_autopilot_and_reply_mode(store: Arc<dyn Store>) {
+    let f = Fixture::new(store).await;
+    let admin = f.actor(&f.admin);
+    let ch = f
+        .store
+        .create_channel(
+            f.ws,
+            &admin,
+            NewChannel {
+                kind: ChannelKind::WebChat,
+                name: "Chat".into(),
+                autopilot_agent_id: None,
+                reply_mode: ReplyMode::Draft,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(ch.reply_mode, ReplyMode::Draft);
+    let patch = ChannelPatch {
+        name: Some("Website chat".into()),
+        autopilot_agent_id: Some(Some(f.bot.id)),
+        reply_mode: Some(ReplyMode::Off),
+    };
+    let changed = f
+        .store
+        .update_channel(f.ws, &admin, ch.id, patch.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            changed.name.as_str(),
+            changed.autopilot_agent_id,
+            changed.reply_mode
+        ),
+        ("Website chat", Some(f.bot.id), ReplyMode::Off)
+    );
+    assert_eq!(f.store.get_channel(f.ws, ch.id).await.unwrap(), changed, "stored");
+    // The same change again changes nothing and records nothing.
+    f.store.update_channel(f.ws, &admin, ch.id, patch).await.unwrap();
+    let events = f
+        .store
+        .audit(f.ws, Some(EventKind::ChannelUpdated), &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(events.items.len(), 1);
+    assert_eq!(events.items[0].event.before["reply_mode"], "draft");
+    assert_eq!(events.items[0].event.after["reply_mode"], "off");
+    // Autopilot off again.
+    let off = ChannelPatch {
+        autopilot_agent_id: Some(None),
+        ..Default::default()
+    };
+    assert_eq!(
+        f.store
+            .update_channel(f.ws, &admin, ch.id, off)
+            .await
+            .unwrap()
+            .autopilot_agent_id,
+        None
+    );
+    // Refusals: not an admin, an agent from nowhere, a blank name, a channel from nowhere.
+    let r = f
+        .store
+        .update_channel(f.ws, &f.actor(&f.alice), ch.id, ChannelPatch::default())
+        .await;
+    assert_eq!(code(r), "forbidden");
+    let stray = ChannelPatch {
+        autopilot_agent_id: Some(Some(AgentId::new_v7())),
+        ..Default::default()
+    };
+    assert_eq!(
+        code(f.store.update_channel(f.ws, &admin, ch.id, stray).await),
+        "not_found"
+    );
+    let blank = ChannelPatch {
+        name: Some(" ".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        code(f.store.update_channel(f.ws, &admin, ch.id, blank).await),
+        "invalid_name"
+    );
+    let nowhere = f
+        .store
+        .update_channel(f.ws, &admin, ChannelId::new_v7(), ChannelPatch::default())
+        .await;
+    assert_eq!(code(nowhere), "not_found");
 }

@@ -76,6 +76,7 @@ impl Fixture {
                     kind: ChannelKind::WebChat,
                     name: "Chat".into(),
                     autopilot_agent_id: None,
+                    reply_mode: Default::default(),
                 },
             )
             .await
@@ -88,6 +89,7 @@ impl Fixture {
                     kind: ChannelKind::Email,
                     name: "Email".into(),
                     autopilot_agent_id: None,
+                    reply_mode: Default::default(),
                 },
             )
             .await

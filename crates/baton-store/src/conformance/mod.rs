@@ -85,6 +85,7 @@ macro_rules! conformance_tests {
             contacts_are_created_updated_and_unique,
             teams_and_members,
             agents_and_channels,
+            channels_change_name_autopilot_and_reply_mode,
             seeded_conversations_are_listed,
             export_collects_everything,
             concurrent_commands_never_lose_an_update,

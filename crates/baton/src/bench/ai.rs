@@ -98,6 +98,7 @@ pub async fn setup(store: &dyn Store) -> StoreResult<AiFixture> {
                 kind: ChannelKind::Api,
                 name: "Bench autopilot".into(),
                 autopilot_agent_id: Some(agent.id),
+                reply_mode: Default::default(),
             },
         )
         .await?

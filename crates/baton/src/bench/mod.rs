@@ -277,6 +277,7 @@ async fn setup(store: &dyn Store) -> StoreResult<Fixture> {
                 kind: ChannelKind::Api,
                 name: "Bench API".into(),
                 autopilot_agent_id: None,
+                reply_mode: Default::default(),
             },
         )
         .await?

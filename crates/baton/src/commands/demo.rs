@@ -313,6 +313,7 @@ pub async fn run(cfg: &Config, args: DemoArgs) -> Result<(), String> {
             kind,
             name: name.into(),
             autopilot_agent_id: autopilot,
+            reply_mode: Default::default(),
         };
         channels.push(store.create_channel(ws, &sys, c).await.map_err(e)?);
     }
