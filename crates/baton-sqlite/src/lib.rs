@@ -2,7 +2,6 @@
 //! groups, a small read pool, migrations embedded and run at open.
 
 mod agents;
-mod checkpoint;
 mod migrate;
 mod notifications;
 mod options;
@@ -90,9 +89,6 @@ impl SqliteStore {
             )));
         }
         migrate::migrate(&mut conn)?;
-        checkpoint::disable_auto(&conn)?;
-        let (stop_checkpoints, stop) = std::sync::mpsc::channel::<()>();
-        checkpoint::spawn(open_conn(&opts, false)?, stop)?;
         let readers = (0..opts.readers)
             .map(|_| open_conn(&opts, true))
             .collect::<StoreResult<Vec<_>>>()?;
@@ -102,10 +98,7 @@ impl SqliteStore {
         let thread_clock = clock.clone();
         std::thread::Builder::new()
             .name("baton-sqlite-writer".into())
-            .spawn(move || {
-                writer::run(conn, rx, thread_clock, thread_wake);
-                drop(stop_checkpoints);
-            })
+            .spawn(move || writer::run(conn, rx, thread_clock, thread_wake))
             .map_err(|e| StoreError::Database(format!("cannot start writer thread: {e}")))?;
         Ok(Arc::new(SqliteStore {
             writer: tx,
