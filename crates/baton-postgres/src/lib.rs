@@ -384,6 +384,16 @@ impl Store for PgStore {
         reads::events_after(&mut *self.conn().await?, ws, after, limit).await
     }
 
+    async fn events_after_of(
+        &self,
+        ws: WorkspaceId,
+        after: i64,
+        kinds: &[EventKind],
+        limit: u32,
+    ) -> StoreResult<Vec<Event>> {
+        reads::events_after_of(&mut *self.conn().await?, ws, after, kinds, limit).await
+    }
+
     async fn latest_seq(&self, ws: WorkspaceId) -> StoreResult<i64> {
         reads::latest_seq(&mut *self.conn().await?, ws).await
     }

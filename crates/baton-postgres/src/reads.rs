@@ -489,6 +489,30 @@ pub async fn events_after(c: &mut PgConnection, ws: WorkspaceId, after: i64, lim
     rows::all(found, rows::event)
 }
 
+/// Events after `after` of the given kinds, in order.
+pub async fn events_after_of(
+    c: &mut PgConnection,
+    ws: WorkspaceId,
+    after: i64,
+    kinds: &[EventKind],
+    limit: u32,
+) -> R<Vec<Event>> {
+    let sql = format!(
+        "SELECT {} FROM events WHERE workspace_id = $1 AND seq > $2 AND kind = ANY($3) ORDER BY seq LIMIT $4",
+        rows::EVENT_COLS
+    );
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    let found = sqlx::query(&sql)
+        .bind(ws.0)
+        .bind(after)
+        .bind(kinds)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db_err)?;
+    rows::all(found, rows::event)
+}
+
 /// The newest seq.
 pub async fn latest_seq(c: &mut PgConnection, ws: WorkspaceId) -> R<i64> {
     let row = sqlx::query("SELECT event_seq FROM workspaces WHERE id = $1")

@@ -350,6 +350,18 @@ impl Store for SqliteStore {
         self.read(move |c| reads::events_after(c, ws, after, limit)).await
     }
 
+    async fn events_after_of(
+        &self,
+        ws: WorkspaceId,
+        after: i64,
+        kinds: &[EventKind],
+        limit: u32,
+    ) -> StoreResult<Vec<Event>> {
+        let kinds: Vec<&'static str> = kinds.iter().map(|k| k.as_str()).collect();
+        self.read(move |c| reads::events_after_of(c, ws, after, &kinds, limit))
+            .await
+    }
+
     async fn latest_seq(&self, ws: WorkspaceId) -> StoreResult<i64> {
         self.read(move |c| reads::latest_seq(c, ws)).await
     }

@@ -439,6 +439,36 @@ pub fn events_after(conn: &Connection, ws: WorkspaceId, after: i64, limit: u32) 
         .map_err(db_err)
 }
 
+/// Events after `after` of the given kinds, in order.
+pub fn events_after_of(
+    conn: &Connection,
+    ws: WorkspaceId,
+    after: i64,
+    kinds: &[&str],
+    limit: u32,
+) -> R<Vec<Event>> {
+    if kinds.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One placeholder per kind, so the (workspace, kind, seq) index serves
+    // each kind's range.
+    let marks: Vec<String> = (0..kinds.len()).map(|i| format!("?{}", i + 4)).collect();
+    let sql = format!(
+        "SELECT {} FROM events WHERE workspace_id = ?1 AND seq > ?2 AND kind IN ({}) ORDER BY seq LIMIT ?3",
+        rows::EVENT_COLS,
+        marks.join(", ")
+    );
+    let mut values: Vec<rusqlite::types::Value> =
+        vec![ws.to_string().into(), after.into(), i64::from(limit).into()];
+    values.extend(kinds.iter().map(|k| rusqlite::types::Value::from(k.to_string())));
+    conn.prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.query_map(rusqlite::params_from_iter(values.iter()), rows::event)?
+                .collect()
+        })
+        .map_err(db_err)
+}
+
 /// The newest seq.
 pub fn latest_seq(conn: &Connection, ws: WorkspaceId) -> R<i64> {
     conn.prepare_cached("SELECT event_seq FROM workspaces WHERE id = ?1")

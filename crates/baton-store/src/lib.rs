@@ -638,6 +638,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Page<Event>>;
     /// Events with `seq > after`, oldest first, at most `limit`.
     async fn events_after(&self, ws: WorkspaceId, after: i64, limit: u32) -> StoreResult<Vec<Event>>;
+
+    /// Like [`Store::events_after`], only events of these kinds (in order; the
+    /// sequence numbers between them skipped): for followers that react to a
+    /// few kinds and should not read every event of a busy workspace.
+    async fn events_after_of(
+        &self,
+        ws: WorkspaceId,
+        after: i64,
+        kinds: &[EventKind],
+        limit: u32,
+    ) -> StoreResult<Vec<Event>>;
     /// The newest event's seq (0 when none).
     async fn latest_seq(&self, ws: WorkspaceId) -> StoreResult<i64>;
 

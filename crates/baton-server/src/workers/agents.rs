@@ -25,6 +25,15 @@ use tokio::sync::{Notify, broadcast, watch};
 pub const PERIOD: Duration = Duration::from_secs(5);
 /// Events read per batch.
 const BATCH: u32 = 200;
+/// The kinds [`handle`] reacts to; the worker reads no others, so a busy
+/// workspace's assignments and notes cost it nothing.
+const FOLLOWED: &[EventKind] = &[
+    EventKind::ArticleCreated,
+    EventKind::ArticleUpdated,
+    EventKind::ArticleDeleted,
+    EventKind::SessionStarted,
+    EventKind::MessageCreated,
+];
 
 /// Run until `stopping` turns true.
 pub async fn run(hub: Arc<AgentHub>, store: Arc<dyn Store>, mut stopping: watch::Receiver<bool>) {
@@ -83,7 +92,18 @@ async fn follow(
         if *stopping.borrow() {
             return;
         }
-        let events = match store.events_after(ws, cursor, BATCH).await {
+        // Everything up to `head` is committed; if the batch comes back short,
+        // no followed event up to it is left, and the cursor jumps there (the
+        // next read then starts past all the events nobody here follows).
+        let head = match store.latest_seq(ws).await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(error = %e, %ws, "agent worker cannot read the log's head; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let events = match store.events_after_of(ws, cursor, FOLLOWED, BATCH).await {
             Ok(e) => e,
             Err(e) => {
                 tracing::warn!(error = %e, %ws, "agent worker cannot read events; retrying");
@@ -92,6 +112,9 @@ async fn follow(
             }
         };
         if events.is_empty() {
+            // Kept in memory only: after a restart the worker reads from the
+            // saved cursor again, which costs time, not correctness.
+            cursor = cursor.max(head);
             tokio::select! {
                 _ = notify.notified() => {}
                 _ = stopping.changed() => {}
@@ -118,7 +141,11 @@ async fn follow(
         }))
         .await;
         if let Some(last) = events.last() {
-            cursor = last.seq;
+            cursor = if events.len() < BATCH as usize {
+                last.seq.max(head)
+            } else {
+                last.seq
+            };
         }
         if let Err(e) = store.set_agent_cursor(ws, cursor).await {
             // Not fatal: a restart re-reads from the old cursor and the

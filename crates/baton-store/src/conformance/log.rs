@@ -213,3 +213,40 @@ pub async fn a_failed_write_leaves_no_gap_in_the_log(store: Arc<dyn Store>) {
         .await;
     assert_eq!(out.events.last().unwrap().seq, all.last().unwrap().seq + 1);
 }
+
+/// A follower that reads only some kinds gets exactly those, in order, and
+/// pages through them by sequence number.
+pub async fn events_after_of_reads_only_the_kinds_asked_for(store: Arc<dyn Store>) {
+    let f = Fixture::new(store).await;
+    let a = f.conversation("carol").await;
+    f.ok(&f.alice, a, Command::AssignUser { user_id: f.alice.id })
+        .await;
+    let b = f.conversation("dave").await;
+    f.ok(&f.alice, b, Command::AssignUser { user_id: f.bob.id }).await;
+    let all = f.store.events_after(f.ws, 0, 10_000).await.unwrap();
+    let kinds = [EventKind::AssigneeChanged, EventKind::ConversationCreated];
+    let want: Vec<i64> = all
+        .iter()
+        .filter(|e| kinds.contains(&e.event.kind))
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(want.len(), 4, "two conversations, two assignments");
+    let got: Vec<i64> = f
+        .store
+        .events_after_of(f.ws, 0, &kinds, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(got, want);
+    let page = f.store.events_after_of(f.ws, want[1], &kinds, 1).await.unwrap();
+    assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![want[2]]);
+    assert!(
+        f.store
+            .events_after_of(f.ws, 0, &[], 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -78,6 +78,7 @@ macro_rules! conformance_tests {
             audit_lists_workspace_events_newest_first,
             events_after_is_gapless_and_ordered,
             a_failed_write_leaves_no_gap_in_the_log,
+            events_after_of_reads_only_the_kinds_asked_for,
             wakeup_follows_each_commit,
             users_have_unique_emails_and_handles,
             last_owner_is_protected,
