@@ -42,10 +42,32 @@ pub struct SqliteTx<'c> {
 #[derive(Default)]
 pub struct WriterCache {
     rules: HashMap<WorkspaceId, Vec<RoutingRule>>,
+    /// Workspaces whose rules the running job wrote: what it reads back
+    /// after writing is not yet committed, so those entries are dropped
+    /// again when the job ends, kept or rolled back.
+    written: Vec<WorkspaceId>,
     data_version: i64,
 }
 
 impl WriterCache {
+    fn rules_written(&mut self, ws: WorkspaceId) {
+        self.rules.remove(&ws);
+        self.written.push(ws);
+    }
+
+    /// After each job: forget what a job that wrote rules may have cached.
+    pub fn job_ended(&mut self) {
+        for ws in self.written.drain(..) {
+            self.rules.remove(&ws);
+        }
+    }
+
+    /// After a failed COMMIT nothing cached from the group can be trusted.
+    pub fn forget_all(&mut self) {
+        self.rules.clear();
+        self.written.clear();
+    }
+
     /// Forget everything if another connection changed the database since the last look.
     pub fn check_outside_writes(&mut self, conn: &Connection) {
         let v = conn
@@ -635,17 +657,17 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn insert_rule(&mut self, rule: &RoutingRule) -> R<()> {
-        self.cache.rules.remove(&rule.workspace_id);
+        self.cache.rules_written(rule.workspace_id);
         rt::upsert_rule(self.conn, rule)
     }
 
     async fn update_rule(&mut self, rule: &RoutingRule) -> R<()> {
-        self.cache.rules.remove(&rule.workspace_id);
+        self.cache.rules_written(rule.workspace_id);
         rt::upsert_rule(self.conn, rule)
     }
 
     async fn delete_rule(&mut self, ws: WorkspaceId, id: RuleId) -> R<bool> {
-        self.cache.rules.remove(&ws);
+        self.cache.rules_written(ws);
         rt::delete_rule(self.conn, ws, id)
     }
 

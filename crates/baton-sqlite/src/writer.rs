@@ -106,6 +106,7 @@ fn run_group(
             }
         }
         Err(e) => {
+            cache.forget_all();
             let _ = conn.execute_batch("ROLLBACK");
             let msg = e.to_string();
             for (reply, _) in results {
@@ -147,6 +148,7 @@ fn run_job(
     let result = futures::executor::block_on(job(&mut tx));
     let appended = std::mem::take(&mut tx.appended);
     let job_seqs = std::mem::take(&mut tx.seqs);
+    tx.cache.job_ended();
     drop(tx);
     match result {
         Ok(v) => {

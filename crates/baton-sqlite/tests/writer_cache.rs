@@ -101,3 +101,56 @@ async fn routing_follows_rule_changes_made_by_another_connection() {
         .unwrap();
     assert_eq!(inbound_tags(server.as_ref(), ws, ch, "b").await, vec!["edited"]);
 }
+
+#[tokio::test]
+async fn a_rule_written_by_a_job_that_fails_is_never_routed_by() {
+    let store = SqliteStore::open(&db_url(), Arc::new(SystemClock)).await.unwrap();
+    let sys = Actor::system("test");
+    let ws = store.ensure_workspace("Acme").await.unwrap().id;
+    let ch = store
+        .create_channel(
+            ws,
+            &sys,
+            NewChannel {
+                kind: ChannelKind::Api,
+                name: "api".into(),
+                autopilot_agent_id: None,
+                reply_mode: Default::default(),
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    // The job writes a rule, reads the rules back (so the writer could cache
+    // its uncommitted list), then fails: everything rolls back.
+    let failed = in_tx(store.as_ref(), move |tx| {
+        Box::pin(async move {
+            let now = tx.now();
+            let input = tag_rule("ghost");
+            let rule = baton_core::routing::RoutingRule {
+                id: RuleId::new_v7(),
+                workspace_id: ws,
+                name: input.name,
+                enabled: true,
+                position: 0,
+                conditions: input.conditions,
+                actions: input.actions,
+                created_at: now,
+                updated_at: now,
+            };
+            tx.insert_rule(&rule).await?;
+            assert_eq!(tx.routing_rules(ws).await?.len(), 1, "the job sees its own rule");
+            Err::<(), _>(StoreError::invalid(
+                "doomed",
+                "this job fails after writing a rule",
+            ))
+        })
+    })
+    .await;
+    assert!(failed.is_err());
+    assert!(
+        inbound_tags(store.as_ref(), ws, ch, "a").await.is_empty(),
+        "no ghost rule"
+    );
+    assert!(store.list_rules(ws).await.unwrap().is_empty());
+}
