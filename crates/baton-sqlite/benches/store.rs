@@ -86,6 +86,23 @@ fn cpu_seconds(prefix: &str) -> f64 {
     total
 }
 
+/// 32 inbound messages from new contacts at once.
+async fn inbound_x32(fx: Arc<Fx>) {
+    let mut tasks = Vec::with_capacity(32);
+    for k in 0..32 {
+        let fx = fx.clone();
+        tasks.push(tokio::spawn(async move {
+            fx.store
+                .inbound(fx.ws, fx.channel, contact(k), "Hello, my order has not arrived")
+                .await
+                .unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
 /// Time and CPU per routed/plain inbound, measured from thread CPU clocks so
 /// that a busy machine inflates it less than wall time.
 async fn cpu_per_op(label: &str, fx: Arc<Fx>) {
@@ -96,19 +113,7 @@ async fn cpu_per_op(label: &str, fx: Arc<Fx>) {
         std::time::Instant::now(),
     );
     for _ in 0..n {
-        let mut tasks = Vec::with_capacity(32);
-        for k in 0..32 {
-            let fx = fx.clone();
-            tasks.push(tokio::spawn(async move {
-                fx.store
-                    .inbound(fx.ws, fx.channel, contact(k), "Hello, my order has not arrived")
-                    .await
-                    .unwrap();
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
+        inbound_x32(fx.clone()).await;
     }
     let ops = (n * 32) as f64;
     eprintln!(
@@ -255,21 +260,6 @@ fn benches(c: &mut Criterion) {
             }
         })
     });
-    let inbound_x32 = |fx: Arc<Fx>| async move {
-        let mut tasks = Vec::with_capacity(32);
-        for k in 0..32 {
-            let fx = fx.clone();
-            tasks.push(tokio::spawn(async move {
-                fx.store
-                    .inbound(fx.ws, fx.channel, contact(k), "Hello, my order has not arrived")
-                    .await
-                    .unwrap();
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
-    };
     c.bench_function("inbound new conversation x32 concurrent, no rules", |b| {
         b.to_async(&rt).iter(|| inbound_x32(fx.clone()))
     });

@@ -2,36 +2,17 @@
 //! earlier checkpoint thread let it grow to gigabytes: kept as a guard).
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use baton_core::directory::ChannelKind;
-use baton_core::*;
-use baton_sqlite::SqliteStore;
+mod common;
+
 use baton_store::*;
-use std::sync::Arc;
+use common::{acme_with_api_channel, db_url};
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_log_stays_bounded_under_a_long_burst_of_writes() {
-    let dir = std::env::temp_dir().join("baton-sqlite-tests");
-    let path = dir.join(format!("{}.db", uuid::Uuid::now_v7().simple()));
-    let store = SqliteStore::open(&format!("sqlite://{}", path.display()), Arc::new(SystemClock))
-        .await
-        .unwrap();
-    let sys = Actor::system("test");
-    let ws = store.ensure_workspace("Acme").await.unwrap().id;
-    let ch = store
-        .create_channel(
-            ws,
-            &sys,
-            NewChannel {
-                kind: ChannelKind::Api,
-                name: "api".into(),
-                autopilot_agent_id: None,
-                reply_mode: Default::default(),
-            },
-        )
-        .await
-        .unwrap()
-        .id;
+    let url = db_url();
+    let (store, ws, ch) = acme_with_api_channel(&url).await;
+    let path = std::path::PathBuf::from(url.trim_start_matches("sqlite://"));
     let wal = path.with_extension("db-wal");
     let wal_bytes = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
     // 8,192 frames: page size 4096 plus each frame's 24-byte header. SQLite

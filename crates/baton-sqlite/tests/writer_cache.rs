@@ -2,20 +2,13 @@
 //! tests check it never routes by rules that have changed.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use baton_core::directory::ChannelKind;
+mod common;
+
 use baton_core::*;
 use baton_sqlite::SqliteStore;
 use baton_store::*;
+use common::{acme_with_api_channel, db_url};
 use std::sync::Arc;
-
-fn db_url() -> String {
-    let dir = std::env::temp_dir().join("baton-sqlite-tests");
-    format!(
-        "sqlite://{}",
-        dir.join(format!("{}.db", uuid::Uuid::now_v7().simple()))
-            .display()
-    )
-}
 
 fn tag_rule(tag: &str) -> RuleInput {
     RuleInput {
@@ -43,23 +36,8 @@ async fn inbound_tags(store: &dyn Store, ws: WorkspaceId, ch: ChannelId, who: &s
 
 #[tokio::test]
 async fn routing_follows_rule_changes_made_through_the_store() {
-    let store = SqliteStore::open(&db_url(), Arc::new(SystemClock)).await.unwrap();
+    let (store, ws, ch) = acme_with_api_channel(&db_url()).await;
     let sys = Actor::system("test");
-    let ws = store.ensure_workspace("Acme").await.unwrap().id;
-    let ch = store
-        .create_channel(
-            ws,
-            &sys,
-            NewChannel {
-                kind: ChannelKind::Api,
-                name: "api".into(),
-                autopilot_agent_id: None,
-                reply_mode: Default::default(),
-            },
-        )
-        .await
-        .unwrap()
-        .id;
     let rule = store.create_rule(ws, &sys, tag_rule("first")).await.unwrap();
     assert_eq!(inbound_tags(store.as_ref(), ws, ch, "a").await, vec!["first"]);
     store
@@ -74,23 +52,8 @@ async fn routing_follows_rule_changes_made_through_the_store() {
 #[tokio::test]
 async fn routing_follows_rule_changes_made_by_another_connection() {
     let url = db_url();
-    let server = SqliteStore::open(&url, Arc::new(SystemClock)).await.unwrap();
+    let (server, ws, ch) = acme_with_api_channel(&url).await;
     let sys = Actor::system("test");
-    let ws = server.ensure_workspace("Acme").await.unwrap().id;
-    let ch = server
-        .create_channel(
-            ws,
-            &sys,
-            NewChannel {
-                kind: ChannelKind::Api,
-                name: "api".into(),
-                autopilot_agent_id: None,
-                reply_mode: Default::default(),
-            },
-        )
-        .await
-        .unwrap()
-        .id;
     let rule = server.create_rule(ws, &sys, tag_rule("first")).await.unwrap();
     assert_eq!(inbound_tags(server.as_ref(), ws, ch, "a").await, vec!["first"]);
     // Another process (say, an admin tool) edits the rule in the same file.
@@ -104,23 +67,7 @@ async fn routing_follows_rule_changes_made_by_another_connection() {
 
 #[tokio::test]
 async fn a_rule_written_by_a_job_that_fails_is_never_routed_by() {
-    let store = SqliteStore::open(&db_url(), Arc::new(SystemClock)).await.unwrap();
-    let sys = Actor::system("test");
-    let ws = store.ensure_workspace("Acme").await.unwrap().id;
-    let ch = store
-        .create_channel(
-            ws,
-            &sys,
-            NewChannel {
-                kind: ChannelKind::Api,
-                name: "api".into(),
-                autopilot_agent_id: None,
-                reply_mode: Default::default(),
-            },
-        )
-        .await
-        .unwrap()
-        .id;
+    let (store, ws, ch) = acme_with_api_channel(&db_url()).await;
     // The job writes a rule, reads the rules back (so the writer could cache
     // its uncommitted list), then fails: everything rolls back.
     let failed = in_tx(store.as_ref(), move |tx| {
