@@ -175,6 +175,13 @@ impl Preferences {
         self
     }
 
+    /// Does the user want `kind` over any medium?
+    pub fn wants_any(&self, kind: NotificationKind) -> bool {
+        [Medium::InApp, Medium::Email, Medium::Slack]
+            .into_iter()
+            .any(|m| self.wants(kind, m))
+    }
+
     /// Does the user want `kind` over `medium`? Slack also needs a member id.
     pub fn wants(&self, kind: NotificationKind, medium: Medium) -> bool {
         if medium == Medium::Slack && self.slack_member_id.is_none() {

@@ -21,6 +21,20 @@ pub async fn prefs(c: &mut PgConnection, user: UserId) -> R<Option<Preferences>>
     row.map(|r| rows::j(&r, 0)).transpose()
 }
 
+pub async fn team_prefs(c: &mut PgConnection, team: TeamId) -> R<Vec<(UserId, Preferences)>> {
+    let rows = sqlx::query(
+        "SELECT p.user_id, p.prefs FROM team_members m \
+         JOIN notification_prefs p ON p.user_id = m.user_id WHERE m.team_id = $1",
+    )
+    .bind(team.0)
+    .fetch_all(&mut *c)
+    .await
+    .map_err(db_err)?;
+    rows.iter()
+        .map(|r| Ok((UserId(get(r, 0)?), rows::j(r, 1)?)))
+        .collect()
+}
+
 pub async fn set_prefs(c: &mut PgConnection, user: UserId, p: &Preferences) -> R<()> {
     sqlx::query(
         "INSERT INTO notification_prefs (user_id, prefs) VALUES ($1, $2) \

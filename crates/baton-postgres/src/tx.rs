@@ -1256,6 +1256,14 @@ impl WriteTx for PgTx<'_> {
         nt::prefs(self.conn, user).await
     }
 
+    async fn team_notification_prefs(
+        &mut self,
+        team: TeamId,
+    ) -> R<Vec<(UserId, baton_core::notify::Preferences)>> {
+        self.flush().await?;
+        nt::team_prefs(self.conn, team).await
+    }
+
     async fn set_notification_prefs(
         &mut self,
         user: UserId,

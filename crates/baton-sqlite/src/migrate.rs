@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_notifications.sql")),
     (6, include_str!("../migrations/0006_view_counts.sql")),
     (7, include_str!("../migrations/0007_channel_reply_mode.sql")),
+    (8, include_str!("../migrations/0008_fts_by_writer.sql")),
 ];
 
 /// Bring the schema up to date, each step in its own transaction.

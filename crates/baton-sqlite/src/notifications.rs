@@ -21,6 +21,18 @@ pub fn prefs(conn: &Connection, user: UserId) -> R<Option<Preferences>> {
         .map_err(db_err)
 }
 
+pub fn team_prefs(conn: &Connection, team: TeamId) -> R<Vec<(UserId, Preferences)>> {
+    conn.prepare_cached(
+        "SELECT p.user_id, p.prefs FROM team_members m \
+         JOIN notification_prefs p ON p.user_id = m.user_id WHERE m.team_id = ?1",
+    )
+    .and_then(|mut s| {
+        s.query_map([team.to_string()], |r| Ok((rows::p(r, 0)?, rows::j(r, 1)?)))?
+            .collect()
+    })
+    .map_err(db_err)
+}
+
 pub fn set_prefs(conn: &Connection, user: UserId, p: &Preferences) -> R<()> {
     exec(
         conn,

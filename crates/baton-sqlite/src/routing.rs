@@ -265,22 +265,6 @@ pub fn teams_with_reply_timeouts(conn: &Connection) -> R<Vec<(WorkspaceId, TeamI
     .map_err(db_err)
 }
 
-/// Record the assignment time.
-pub fn note_assignment(conn: &Connection, conv: ConversationId, at: Option<Timestamp>) -> R<()> {
-    conn.prepare_cached("UPDATE conversations SET assigned_at = ?2 WHERE id = ?1")
-        .and_then(|mut s| s.execute(params![conv.to_string(), ts_opt(at)]))
-        .map(drop)
-        .map_err(db_err)
-}
-
-/// Record a person's reply.
-pub fn note_reply(conn: &Connection, conv: ConversationId, at: Timestamp) -> R<()> {
-    conn.prepare_cached("UPDATE conversations SET last_reply_at = ?2 WHERE id = ?1")
-        .and_then(|mut s| s.execute(params![conv.to_string(), ts(at)]))
-        .map(drop)
-        .map_err(db_err)
-}
-
 /// Conversations of the team owing a reply since before `cutoff`.
 pub fn overdue_replies(
     conn: &Connection,

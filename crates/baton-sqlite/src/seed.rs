@@ -117,6 +117,7 @@ pub fn seed(conn: &mut Connection, ws: WorkspaceId, spec: &SeedSpec, now: Timest
                 .map_err(db_err)?;
             }
         }
+        crate::fts::flush(&tx)?;
         tx.commit().map_err(db_err)?;
         done += n;
     }

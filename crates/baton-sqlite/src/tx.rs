@@ -26,6 +26,9 @@ pub struct SqliteTx<'c> {
     pub appended: Vec<(WorkspaceId, i64)>,
     /// Conversations as loaded in this job, so updates write only what changed.
     pub loaded: Vec<Conversation>,
+    /// A conversation this job changed and has not written yet (see
+    /// [`SqliteTx::settle`]).
+    pub stash: Option<Stash>,
     /// The last event sequence number per workspace as this group of jobs
     /// knows it. The writer holds the database's write lock for the whole
     /// group, so the counter read once stays true; `writer` stores it back
@@ -36,12 +39,18 @@ pub struct SqliteTx<'c> {
 }
 
 /// State the writer thread keeps across jobs: each workspace's routing rules,
-/// parsed. Rules change rarely and are read by every routed inbound message.
+/// parsed, and the teams' rosters (members as routing candidates, and the
+/// round-robin pointer). Both are read by every routed inbound message; a
+/// roster of fifty read from the database was a tenth of the writer's time.
 /// Only this thread writes the database, so it drops an entry whenever a job
-/// writes a rule, and everything when another connection has committed.
+/// writes a rule, a user or a membership, keeps rosters in step with the
+/// load and pointer writes routing makes, drops rosters when a job fails
+/// (its steps were rolled back), and drops everything when another
+/// connection has committed.
 #[derive(Default)]
 pub struct WriterCache {
     rules: HashMap<WorkspaceId, Vec<RoutingRule>>,
+    rosters: HashMap<TeamId, Roster>,
     /// Workspaces whose rules the running job wrote: what it reads back
     /// after writing is not yet committed, so those entries are dropped
     /// again when the job ends, kept or rolled back.
@@ -49,7 +58,38 @@ pub struct WriterCache {
     data_version: i64,
 }
 
+/// A team's candidates and round-robin pointer, as stored.
+#[derive(Clone)]
+struct Roster {
+    ws: WorkspaceId,
+    members: Vec<Candidate>,
+    pointer: Option<UserId>,
+}
+
 impl WriterCache {
+    /// Users or memberships changed: rosters must be read again.
+    fn rosters_changed(&mut self) {
+        self.rosters.clear();
+    }
+
+    /// Mirror `adjust_load`'s UPDATE on every cached roster holding `user`.
+    fn load_adjusted(&mut self, user: UserId, delta: i64, at: Option<Timestamp>) {
+        for r in self.rosters.values_mut() {
+            for c in r.members.iter_mut().filter(|c| c.user_id == user) {
+                c.open_count = (i64::from(c.open_count) + delta).clamp(0, i64::from(u32::MAX)) as u32;
+                if at.is_some() {
+                    c.last_assigned_at = at;
+                }
+            }
+        }
+    }
+
+    /// After a job that failed: what it changed was rolled back, and the
+    /// rosters may hold its steps.
+    pub fn job_failed(&mut self) {
+        self.rosters.clear();
+    }
+
     fn rules_written(&mut self, ws: WorkspaceId) {
         self.rules.remove(&ws);
         self.written.push(ws);
@@ -65,6 +105,7 @@ impl WriterCache {
     /// After a failed COMMIT nothing cached from the group can be trusted.
     pub fn forget_all(&mut self) {
         self.rules.clear();
+        self.rosters.clear();
         self.written.clear();
     }
 
@@ -75,12 +116,71 @@ impl WriterCache {
             .unwrap_or(-1);
         if v != self.data_version || v < 0 {
             self.rules.clear();
+            self.rosters.clear();
             self.data_version = v;
         }
     }
 }
 
+/// The latest state of one conversation, held back so that the several
+/// commands of one use case (an inbound message: post it, route it to a
+/// team, assign a member) write its row, and its eight indexes, once.
+pub struct Stash {
+    conversation: Conversation,
+    /// Reply-timer columns set meanwhile (`assigned_at`, `last_reply_at`).
+    extra: Vec<(&'static str, rusqlite::types::Value)>,
+}
+
 impl SqliteTx<'_> {
+    /// Write the held-back conversation, if any. Every method that might
+    /// read conversations (or their counts) calls this first; only those
+    /// that touch other tables, or add to the stash, do not. The writer
+    /// calls it when a job ends.
+    pub fn settle(&mut self) -> R<()> {
+        let Some(stash) = self.stash.take() else {
+            return Ok(());
+        };
+        let c = stash.conversation;
+        let new = conv_params(&c);
+        let old = self.loaded.iter().find(|x| x.id == c.id).map(conv_params);
+        let changed: Vec<usize> = match &old {
+            Some(old) => (1..CONV_COLUMNS.len()).filter(|i| old[*i] != new[*i]).collect(),
+            None => (1..CONV_COLUMNS.len()).collect(),
+        };
+        let mut set: Vec<String> = Vec::new();
+        let mut values = vec![new[0].clone()];
+        for i in changed {
+            values.push(new[i].clone());
+            set.push(format!("{} = ?{}", CONV_COLUMNS[i], values.len()));
+        }
+        for (col, v) in stash.extra {
+            values.push(v);
+            set.push(format!("{col} = ?{}", values.len()));
+        }
+        if !set.is_empty() {
+            let sql = format!("UPDATE conversations SET {} WHERE id = ?1", set.join(", "));
+            exec(self.conn, &sql, rusqlite::params_from_iter(values.iter()))?;
+        }
+        self.loaded.retain(|x| x.id != c.id);
+        self.loaded.push(c);
+        Ok(())
+    }
+
+    /// Set a reply-timer column: in the stash if it holds `conv`, else now.
+    fn note_column(&mut self, conv: ConversationId, col: &'static str, v: rusqlite::types::Value) -> R<()> {
+        if let Some(stash) = self.stash.as_mut().filter(|s| s.conversation.id == conv) {
+            stash.extra.retain(|(c, _)| *c != col);
+            stash.extra.push((col, v));
+            return Ok(());
+        }
+        exec(
+            self.conn,
+            &format!("UPDATE conversations SET {col} = ?2 WHERE id = ?1"),
+            params![conv.to_string(), v],
+        )
+        .map(drop)
+    }
+
     fn remember(&mut self, c: &Option<Conversation>) {
         if let Some(c) = c {
             self.loaded.retain(|x| x.id != c.id);
@@ -108,6 +208,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn workspace_by_name(&mut self, name: &str) -> R<Option<Workspace>> {
+        self.settle()?;
         self.conn
             .prepare_cached("SELECT id, name, created_at FROM workspaces WHERE name = ?1")
             .and_then(|mut s| {
@@ -124,6 +225,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn insert_workspace(&mut self, ws: &Workspace) -> R<()> {
+        self.settle()?;
         exec(
             self.conn,
             "INSERT INTO workspaces (id, name, event_seq, created_at) VALUES (?1, ?2, 0, ?3)",
@@ -137,10 +239,12 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn email_taken(&mut self, email: &Email) -> R<bool> {
+        self.settle()?;
         Ok(reads::credentials(self.conn, email)?.is_some())
     }
 
     async fn handle_taken(&mut self, ws: WorkspaceId, handle: &str) -> R<bool> {
+        self.settle()?;
         self.conn
             .prepare_cached("SELECT 1 FROM users WHERE workspace_id = ?1 AND handle = ?2")
             .and_then(|mut s| s.exists(params![ws.to_string(), handle]))
@@ -148,6 +252,8 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn insert_user(&mut self, u: &User, password_hash: Option<&str>) -> R<()> {
+        self.settle()?;
+        self.cache.rosters_changed();
         exec(
             self.conn,
             "INSERT INTO users (id, workspace_id, email, name, handle, role, active, availability, max_open, \
@@ -171,6 +277,8 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn update_user(&mut self, u: &User) -> R<()> {
+        self.settle()?;
+        self.cache.rosters_changed();
         exec(
             self.conn,
             "UPDATE users SET name = ?2, role = ?3, active = ?4, availability = ?5, max_open = ?6, \
@@ -189,6 +297,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn active_owner_count(&mut self, ws: WorkspaceId) -> R<usize> {
+        self.settle()?;
         self.conn
             .prepare_cached(
                 "SELECT count(*) FROM users WHERE workspace_id = ?1 AND role = 'owner' AND active = 1",
@@ -224,6 +333,7 @@ impl WriteTx for SqliteTx<'_> {
         name: &str,
         at: Timestamp,
     ) -> R<()> {
+        self.settle()?;
         exec(
             self.conn,
             "INSERT INTO api_tokens (id, user_id, token_hash, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -244,6 +354,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn team_name_taken(&mut self, ws: WorkspaceId, name: &str) -> R<bool> {
+        self.settle()?;
         self.conn
             .prepare_cached("SELECT 1 FROM teams WHERE workspace_id = ?1 AND name_key = ?2")
             .and_then(|mut s| s.exists(params![ws.to_string(), name.to_lowercase()]))
@@ -251,6 +362,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn insert_team(&mut self, t: &Team) -> R<()> {
+        self.settle()?;
         exec(
             self.conn,
             "INSERT INTO teams (id, workspace_id, name, name_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -266,6 +378,8 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn insert_team_member(&mut self, team: TeamId, user: UserId, at: Timestamp) -> R<bool> {
+        self.settle()?;
+        self.cache.rosters_changed();
         exec(
             self.conn,
             "INSERT INTO team_members (team_id, user_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
@@ -275,6 +389,8 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn delete_team_member(&mut self, team: TeamId, user: UserId) -> R<bool> {
+        self.settle()?;
+        self.cache.rosters_changed();
         exec(
             self.conn,
             "DELETE FROM team_members WHERE team_id = ?1 AND user_id = ?2",
@@ -288,6 +404,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn insert_agent(&mut self, a: &Agent) -> R<()> {
+        self.settle()?;
         exec(
             self.conn,
             "INSERT INTO agents (id, workspace_id, name, runtime, settings, handoff_team_id, handoff_mode, active, \
@@ -309,6 +426,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn update_agent(&mut self, a: &Agent) -> R<()> {
+        self.settle()?;
         exec(
             self.conn,
             "UPDATE agents SET name = ?2, runtime = ?3, settings = ?4, handoff_team_id = ?5, handoff_mode = ?6, \
@@ -332,6 +450,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn insert_channel(&mut self, c: &Channel) -> R<()> {
+        self.settle()?;
         exec(
             self.conn,
             "INSERT INTO channels (id, workspace_id, kind, name, autopilot_agent_id, created_at, reply_mode) \
@@ -350,6 +469,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn update_channel(&mut self, c: &Channel) -> R<()> {
+        self.settle()?;
         exec(
             self.conn,
             "UPDATE channels SET name = ?2, autopilot_agent_id = ?3, reply_mode = ?4 WHERE id = ?1",
@@ -364,10 +484,12 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn contact(&mut self, ws: WorkspaceId, id: ContactId) -> R<Option<Contact>> {
+        self.settle()?;
         reads::contact(self.conn, ws, id)
     }
 
     async fn contacts_by_handles(&mut self, ws: WorkspaceId, input: &ContactInput) -> R<Vec<Contact>> {
+        self.settle()?;
         // One lookup per handle: an OR across the partial unique indexes would
         // make SQLite scan every contact of the workspace.
         let phone = input.phone.as_deref().and_then(|p| parse_phone(p).ok());
@@ -400,6 +522,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn insert_contact(&mut self, c: &Contact) -> R<()> {
+        self.settle()?;
         exec(
             self.conn,
             "INSERT INTO contacts (id, workspace_id, name, email, phone, external_id, tags, attributes, \
@@ -421,6 +544,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn update_contact(&mut self, c: &Contact) -> R<()> {
+        self.settle()?;
         exec(
             self.conn,
             "UPDATE contacts SET name = ?2, email = ?3, phone = ?4, external_id = ?5, tags = ?6, attributes = ?7, \
@@ -444,6 +568,7 @@ impl WriteTx for SqliteTx<'_> {
         ws: WorkspaceId,
         id: ConversationId,
     ) -> R<Option<Conversation>> {
+        self.settle()?;
         let sql = format!(
             "SELECT {} FROM conversations c WHERE c.id = ?1 AND c.workspace_id = ?2",
             rows::CONV_COLS
@@ -466,6 +591,7 @@ impl WriteTx for SqliteTx<'_> {
         channel: ChannelId,
         contact: ContactId,
     ) -> R<Option<Conversation>> {
+        self.settle()?;
         let sql = format!(
             "SELECT {} FROM conversations c WHERE c.contact_id = ?1 AND c.channel_id = ?2 AND c.workspace_id = ?3 \
              ORDER BY (c.status = 'closed'), c.last_activity_at DESC, c.id DESC LIMIT 1",
@@ -487,6 +613,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn insert_conversation(&mut self, c: &Conversation) -> R<()> {
+        self.settle()?;
         exec(
             self.conn,
             "INSERT INTO conversations (id, workspace_id, channel_id, contact_id, status, snoozed_until, priority, \
@@ -501,27 +628,21 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn update_conversation(&mut self, c: &Conversation) -> R<()> {
-        // SQLite rewrites every index whose columns appear in SET, changed or
-        // not: write only the columns that differ from what this job loaded.
-        let new = conv_params(c);
-        let old = self.loaded.iter().find(|x| x.id == c.id).map(conv_params);
-        let changed: Vec<usize> = match &old {
-            Some(old) => (1..CONV_COLUMNS.len()).filter(|i| old[*i] != new[*i]).collect(),
-            None => (1..CONV_COLUMNS.len()).collect(),
-        };
-        if !changed.is_empty() {
-            let set: Vec<String> = changed
-                .iter()
-                .enumerate()
-                .map(|(k, i)| format!("{} = ?{}", CONV_COLUMNS[*i], k + 2))
-                .collect();
-            let sql = format!("UPDATE conversations SET {} WHERE id = ?1", set.join(", "));
-            let mut values = vec![new[0].clone()];
-            values.extend(changed.iter().map(|i| new[*i].clone()));
-            exec(self.conn, &sql, rusqlite::params_from_iter(values.iter()))?;
+        // Held back until something may read it (see `settle`). SQLite
+        // rewrites every index whose columns appear in SET, changed or not,
+        // so `settle` writes only the columns that differ from the row.
+        if self.stash.as_ref().is_some_and(|s| s.conversation.id != c.id) {
+            self.settle()?;
         }
-        self.loaded.retain(|x| x.id != c.id);
-        self.loaded.push(c.clone());
+        match self.stash.as_mut() {
+            Some(s) => s.conversation = c.clone(),
+            None => {
+                self.stash = Some(Stash {
+                    conversation: c.clone(),
+                    extra: Vec::new(),
+                })
+            }
+        }
         Ok(())
     }
 
@@ -657,16 +778,19 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn insert_rule(&mut self, rule: &RoutingRule) -> R<()> {
+        self.settle()?;
         self.cache.rules_written(rule.workspace_id);
         rt::upsert_rule(self.conn, rule)
     }
 
     async fn update_rule(&mut self, rule: &RoutingRule) -> R<()> {
+        self.settle()?;
         self.cache.rules_written(rule.workspace_id);
         rt::upsert_rule(self.conn, rule)
     }
 
     async fn delete_rule(&mut self, ws: WorkspaceId, id: RuleId) -> R<bool> {
+        self.settle()?;
         self.cache.rules_written(ws);
         rt::delete_rule(self.conn, ws, id)
     }
@@ -680,15 +804,33 @@ impl WriteTx for SqliteTx<'_> {
         ws: WorkspaceId,
         team: TeamId,
     ) -> R<Option<(Vec<Candidate>, Option<UserId>)>> {
-        rt::team_candidates(self.conn, ws, team)
+        if let Some(r) = self.cache.rosters.get(&team) {
+            return Ok((r.ws == ws).then(|| (r.members.clone(), r.pointer)));
+        }
+        let found = rt::team_candidates(self.conn, ws, team)?;
+        if let Some((members, pointer)) = &found {
+            let r = Roster {
+                ws,
+                members: members.clone(),
+                pointer: *pointer,
+            };
+            self.cache.rosters.insert(team, r);
+        }
+        Ok(found)
     }
 
     async fn set_round_robin_pointer(&mut self, team: TeamId, user: UserId) -> R<()> {
-        rt::set_pointer(self.conn, team, user)
+        rt::set_pointer(self.conn, team, user)?;
+        if let Some(r) = self.cache.rosters.get_mut(&team) {
+            r.pointer = Some(user);
+        }
+        Ok(())
     }
 
     async fn adjust_user_load(&mut self, user: UserId, delta: i64, assigned_at: Option<Timestamp>) -> R<()> {
-        rt::adjust_load(self.conn, user, delta, assigned_at)
+        rt::adjust_load(self.conn, user, delta, assigned_at)?;
+        self.cache.load_adjusted(user, delta, assigned_at);
+        Ok(())
     }
 
     async fn enqueue(
@@ -707,10 +849,12 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn queued(&mut self, team: TeamId, limit: u32) -> R<Vec<(ConversationId, PickMode)>> {
+        self.settle()?;
         rt::queued(self.conn, team, limit)
     }
 
     async fn user_team_ids(&mut self, user: UserId) -> R<Vec<TeamId>> {
+        self.settle()?;
         rt::user_teams(self.conn, user)
     }
 
@@ -719,6 +863,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn set_business_hours(&mut self, ws: WorkspaceId, hours: Option<&BusinessHours>) -> R<()> {
+        self.settle()?;
         rt::set_business_hours(self.conn, ws, hours)
     }
 
@@ -727,23 +872,26 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn team_settings(&mut self, ws: WorkspaceId, team: TeamId) -> R<Option<TeamSettings>> {
+        self.settle()?;
         rt::team_settings(self.conn, ws, team)
     }
 
     async fn set_team_settings(&mut self, team: TeamId, settings: &TeamSettings) -> R<()> {
+        self.settle()?;
         rt::set_team_settings(self.conn, team, settings)
     }
 
     async fn teams_with_reply_timeouts(&mut self) -> R<Vec<(WorkspaceId, TeamId, TeamSettings)>> {
+        self.settle()?;
         rt::teams_with_reply_timeouts(self.conn)
     }
 
     async fn note_assignment(&mut self, conv: ConversationId, at: Option<Timestamp>) -> R<()> {
-        rt::note_assignment(self.conn, conv, at)
+        self.note_column(conv, "assigned_at", ts_opt(at).into())
     }
 
     async fn note_reply(&mut self, conv: ConversationId, at: Timestamp) -> R<()> {
-        rt::note_reply(self.conn, conv, at)
+        self.note_column(conv, "last_reply_at", ts(at).into())
     }
 
     async fn overdue_replies(
@@ -753,6 +901,7 @@ impl WriteTx for SqliteTx<'_> {
         cutoff: Timestamp,
         limit: u32,
     ) -> R<Vec<ConversationId>> {
+        self.settle()?;
         rt::overdue_replies(self.conn, ws, team, cutoff, limit)
     }
 
@@ -762,6 +911,7 @@ impl WriteTx for SqliteTx<'_> {
         user: UserId,
         team: TeamId,
     ) -> R<Vec<ConversationId>> {
+        self.settle()?;
         rt::open_assigned_in_team(self.conn, ws, user, team)
     }
 
@@ -771,30 +921,37 @@ impl WriteTx for SqliteTx<'_> {
         viewer: Option<UserId>,
         id: ConversationId,
     ) -> R<Option<ConversationView>> {
+        self.settle()?;
         reads::conversation_view(self.conn, ws, viewer, id)
     }
 
     async fn articles(&mut self, ws: WorkspaceId) -> R<Vec<Article>> {
+        self.settle()?;
         ag::articles(self.conn, ws)
     }
 
     async fn article(&mut self, ws: WorkspaceId, id: ArticleId) -> R<Option<Article>> {
+        self.settle()?;
         ag::article_by_id(self.conn, ws, id)
     }
 
     async fn insert_article(&mut self, a: &Article) -> R<()> {
+        self.settle()?;
         ag::insert_article(self.conn, a)
     }
 
     async fn update_article(&mut self, a: &Article) -> R<()> {
+        self.settle()?;
         ag::update_article(self.conn, a)
     }
 
     async fn delete_article(&mut self, ws: WorkspaceId, id: ArticleId) -> R<bool> {
+        self.settle()?;
         ag::delete_article(self.conn, ws, id)
     }
 
     async fn ai_reply_exists(&mut self, key: &str) -> R<bool> {
+        self.settle()?;
         ag::ai_reply_exists(self.conn, key)
     }
 
@@ -808,34 +965,42 @@ impl WriteTx for SqliteTx<'_> {
         receipt: &serde_json::Value,
         at: Timestamp,
     ) -> R<()> {
+        self.settle()?;
         ag::insert_ai_reply(self.conn, ws, conv, key, message, session, receipt, at)
     }
 
     async fn draft(&mut self, ws: WorkspaceId, conv: ConversationId) -> R<Option<Draft>> {
+        self.settle()?;
         ag::draft(self.conn, ws, conv)
     }
 
     async fn upsert_draft(&mut self, ws: WorkspaceId, d: &Draft) -> R<()> {
+        self.settle()?;
         ag::upsert_draft(self.conn, ws, d)
     }
 
     async fn delete_draft(&mut self, conv: ConversationId) -> R<bool> {
+        self.settle()?;
         ag::delete_draft(self.conn, conv)
     }
 
     async fn agent_cursor(&mut self, ws: WorkspaceId) -> R<i64> {
+        self.settle()?;
         ag::agent_cursor(self.conn, ws)
     }
 
     async fn set_agent_cursor(&mut self, ws: WorkspaceId, seq: i64) -> R<()> {
+        self.settle()?;
         ag::set_agent_cursor(self.conn, ws, seq)
     }
 
     async fn workspace_ids(&mut self) -> R<Vec<WorkspaceId>> {
+        self.settle()?;
         ag::workspace_ids(self.conn)
     }
 
     async fn idle_sessions(&mut self, now: Timestamp, limit: u32) -> R<Vec<(WorkspaceId, ConversationId)>> {
+        self.settle()?;
         ag::idle_sessions(self.conn, now, limit)
     }
 
@@ -843,11 +1008,19 @@ impl WriteTx for SqliteTx<'_> {
         nt::prefs(self.conn, user)
     }
 
+    async fn team_notification_prefs(
+        &mut self,
+        team: TeamId,
+    ) -> R<Vec<(UserId, baton_core::notify::Preferences)>> {
+        nt::team_prefs(self.conn, team)
+    }
+
     async fn set_notification_prefs(
         &mut self,
         user: UserId,
         prefs: &baton_core::notify::Preferences,
     ) -> R<()> {
+        self.settle()?;
         nt::set_prefs(self.conn, user, prefs)
     }
 
@@ -862,10 +1035,12 @@ impl WriteTx for SqliteTx<'_> {
         before: Option<(Timestamp, uuid::Uuid)>,
         limit: u32,
     ) -> R<Vec<Notification>> {
+        self.settle()?;
         nt::notifications(self.conn, ws, user, before, limit)
     }
 
     async fn unread_notification_count(&mut self, ws: WorkspaceId, user: UserId) -> R<i64> {
+        self.settle()?;
         nt::unread_count(self.conn, ws, user)
     }
 
@@ -876,6 +1051,7 @@ impl WriteTx for SqliteTx<'_> {
         id: NotificationId,
         at: Timestamp,
     ) -> R<Option<Notification>> {
+        self.settle()?;
         nt::mark_read(self.conn, ws, user, id, at)
     }
 
@@ -891,14 +1067,17 @@ impl WriteTx for SqliteTx<'_> {
         token: uuid::Uuid,
         limit: u32,
     ) -> R<Vec<Delivery>> {
+        self.settle()?;
         nt::claim(self.conn, targets, now, until, token, limit)
     }
 
     async fn delivery(&mut self, id: DeliveryId) -> R<Option<Delivery>> {
+        self.settle()?;
         nt::delivery_by_id(self.conn, id)
     }
 
     async fn update_delivery(&mut self, d: &Delivery) -> R<()> {
+        self.settle()?;
         nt::update_delivery(self.conn, d)
     }
 
@@ -909,38 +1088,47 @@ impl WriteTx for SqliteTx<'_> {
         webhook: Option<WebhookId>,
         limit: u32,
     ) -> R<Vec<Delivery>> {
+        self.settle()?;
         nt::deliveries(self.conn, ws, status, webhook, limit)
     }
 
     async fn insert_webhook(&mut self, w: &Webhook) -> R<()> {
+        self.settle()?;
         nt::insert_webhook(self.conn, w)
     }
 
     async fn webhooks(&mut self, ws: WorkspaceId) -> R<Vec<Webhook>> {
+        self.settle()?;
         nt::webhooks(self.conn, Some(ws), false, 1000)
     }
 
     async fn webhook(&mut self, ws: WorkspaceId, id: WebhookId) -> R<Option<Webhook>> {
+        self.settle()?;
         nt::webhook_by_id(self.conn, ws, id)
     }
 
     async fn update_webhook(&mut self, w: &Webhook) -> R<()> {
+        self.settle()?;
         nt::update_webhook(self.conn, w)
     }
 
     async fn delete_webhook(&mut self, ws: WorkspaceId, id: WebhookId) -> R<bool> {
+        self.settle()?;
         nt::delete_webhook(self.conn, ws, id)
     }
 
     async fn webhooks_to_feed(&mut self, limit: u32) -> R<Vec<Webhook>> {
+        self.settle()?;
         nt::webhooks(self.conn, None, true, limit)
     }
 
     async fn events_since(&mut self, ws: WorkspaceId, after: i64, limit: u32) -> R<Vec<Event>> {
+        self.settle()?;
         reads::events_after(self.conn, ws, after, limit)
     }
 
     async fn latest_event_seq(&mut self, ws: WorkspaceId) -> R<i64> {
+        self.settle()?;
         reads::latest_seq(self.conn, ws)
     }
 }

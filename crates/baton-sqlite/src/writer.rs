@@ -96,7 +96,10 @@ fn run_group(
         let outcome = run_job(conn, job, clock, &mut latest, &mut seqs, cache);
         results.push((reply, outcome));
     }
-    match store_seqs(conn, &latest).and_then(|()| conn.execute_batch("COMMIT").map_err(db_err)) {
+    let finished = store_seqs(conn, &latest)
+        .and_then(|()| crate::fts::flush(conn))
+        .and_then(|()| conn.execute_batch("COMMIT").map_err(db_err));
+    match finished {
         Ok(()) => {
             for (reply, outcome) in results {
                 let _ = reply.send(outcome);
@@ -142,17 +145,30 @@ fn run_job(
         now: clock.now(),
         appended: Vec::new(),
         loaded: Vec::new(),
+        stash: None,
         seqs: seqs.clone(),
         cache,
     };
-    let result = futures::executor::block_on(job(&mut tx));
+    let mut result = futures::executor::block_on(job(&mut tx));
+    // The job's held-back conversation row is part of what it did.
+    if result.is_ok()
+        && let Err(e) = tx.settle()
+    {
+        result = Err(e);
+    }
     let appended = std::mem::take(&mut tx.appended);
     let job_seqs = std::mem::take(&mut tx.seqs);
     tx.cache.job_ended();
+    if result.is_err() {
+        tx.cache.job_failed();
+    }
     drop(tx);
     match result {
         Ok(v) => {
-            conn.execute_batch("RELEASE job").map_err(db_err)?;
+            if let Err(e) = conn.execute_batch("RELEASE job") {
+                cache.job_failed();
+                return Err(db_err(e));
+            }
             // Only a job that kept its events moves the counters on.
             *seqs = job_seqs;
             for (ws, seq) in appended {

@@ -1,9 +1,11 @@
-//! The writer keeps each workspace's routing rules parsed between jobs; these
-//! tests check it never routes by rules that have changed.
+//! The writer keeps each workspace's routing rules parsed, and each team's
+//! roster, between jobs; these tests check it never routes by rules or
+//! rosters that have changed.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
 
+use baton_core::directory::UserPatch;
 use baton_core::*;
 use baton_sqlite::SqliteStore;
 use baton_store::*;
@@ -100,4 +102,124 @@ async fn a_rule_written_by_a_job_that_fails_is_never_routed_by() {
         "no ghost rule"
     );
     assert!(store.list_rules(ws).await.unwrap().is_empty());
+}
+
+/// A team of two online agents and a rule sending everyone to it by `mode`
+/// (`round_robin` or `balanced`).
+async fn team_of_two(store: &dyn Store, ws: WorkspaceId, mode: &str) -> (TeamId, [UserId; 2]) {
+    let sys = Actor::system("test");
+    let team = store.create_team(ws, &sys, "Support").await.unwrap().id;
+    let mut users = Vec::new();
+    for name in ["ann", "bob"] {
+        let u = store
+            .create_user(
+                ws,
+                &sys,
+                NewUser {
+                    email: Email::parse(&format!("{name}@acme.example")).unwrap(),
+                    name: name.into(),
+                    handle: None,
+                    role: Role::Agent,
+                    password_hash: None,
+                    availability: Availability::Online,
+                    max_open: None,
+                },
+            )
+            .await
+            .unwrap();
+        store.add_team_member(ws, &sys, team, u.id).await.unwrap();
+        users.push(u.id);
+    }
+    let rule = RuleInput {
+        name: "everyone".into(),
+        enabled: true,
+        position: None,
+        conditions: vec![],
+        actions: serde_json::from_value(serde_json::json!([{"type": mode, "team_id": team}])).unwrap(),
+    };
+    store.create_rule(ws, &sys, rule).await.unwrap();
+    (team, [users[0], users[1]])
+}
+
+async fn inbound_assignee(store: &dyn Store, ws: WorkspaceId, ch: ChannelId, who: &str) -> Option<UserId> {
+    let contact = ContactInput {
+        external_id: Some(who.into()),
+        ..Default::default()
+    };
+    store
+        .inbound(ws, ch, contact, "hello")
+        .await
+        .unwrap()
+        .view
+        .conversation
+        .assignee_id
+}
+
+#[tokio::test]
+async fn routing_follows_availability_and_membership_changes_between_messages() {
+    let (store, ws, ch) = acme_with_api_channel(&db_url()).await;
+    let (team, [ann, bob]) = team_of_two(store.as_ref(), ws, "round_robin").await;
+    let sys = Actor::system("test");
+    // Warm the roster, then send Ann away: only Bob is picked.
+    inbound_assignee(store.as_ref(), ws, ch, "a").await.unwrap();
+    let away = UserPatch {
+        availability: Some(Availability::Away),
+        ..Default::default()
+    };
+    store.update_user(ws, &sys, ann, away).await.unwrap();
+    for who in ["b", "c", "d"] {
+        assert_eq!(inbound_assignee(store.as_ref(), ws, ch, who).await, Some(bob));
+    }
+    // Bob leaves the team: nobody is eligible, the conversation waits.
+    store.remove_team_member(ws, &sys, team, bob).await.unwrap();
+    assert_eq!(inbound_assignee(store.as_ref(), ws, ch, "e").await, None);
+}
+
+#[tokio::test]
+async fn routing_follows_availability_changed_by_another_connection() {
+    let url = db_url();
+    let (server, ws, ch) = acme_with_api_channel(&url).await;
+    let (_, [ann, bob]) = team_of_two(server.as_ref(), ws, "round_robin").await;
+    inbound_assignee(server.as_ref(), ws, ch, "a").await.unwrap();
+    let other = SqliteStore::open(&url, Arc::new(SystemClock)).await.unwrap();
+    let away = UserPatch {
+        availability: Some(Availability::Away),
+        ..Default::default()
+    };
+    other
+        .update_user(ws, &Actor::system("test"), bob, away)
+        .await
+        .unwrap();
+    for who in ["b", "c"] {
+        assert_eq!(inbound_assignee(server.as_ref(), ws, ch, who).await, Some(ann));
+    }
+}
+
+#[tokio::test]
+async fn a_load_change_by_a_job_that_fails_never_reaches_balanced_routing() {
+    let (store, ws, ch) = acme_with_api_channel(&db_url()).await;
+    let (team, [ann, bob]) = team_of_two(store.as_ref(), ws, "balanced").await;
+    // The job reads the roster (the writer caches it), gives Ann a hundred
+    // conversations' worth of load, then fails: all of it rolls back.
+    let failed = in_tx(store.as_ref(), move |tx| {
+        Box::pin(async move {
+            tx.team_candidates(ws, team).await?;
+            tx.adjust_user_load(ann, 100, None).await?;
+            Err::<(), _>(StoreError::invalid(
+                "doomed",
+                "this job fails after a load change",
+            ))
+        })
+    })
+    .await;
+    assert!(failed.is_err());
+    // Balanced routing sees both at zero: they share the next two.
+    let mut got = vec![
+        inbound_assignee(store.as_ref(), ws, ch, "a").await.unwrap(),
+        inbound_assignee(store.as_ref(), ws, ch, "b").await.unwrap(),
+    ];
+    got.sort();
+    let mut want = vec![ann, bob];
+    want.sort();
+    assert_eq!(got, want);
 }

@@ -246,7 +246,7 @@ pub async fn record(
 ) -> StoreResult<()> {
     let raw: Vec<NewEvent> = events.iter().map(|e| e.event.clone()).collect();
     let members = match notify::assigned_team(&raw) {
-        Some(t) => tx.team(ws, t).await?.map(|t| t.member_ids).unwrap_or_default(),
+        Some(t) => opted_in_members(tx, ws, t).await?,
         None => Vec::new(),
     };
     let triggers = notify::triggers(&raw, conv, &members);
@@ -266,6 +266,25 @@ pub async fn record(
         .await?;
     }
     Ok(())
+}
+
+/// The members of a team who want to hear of its assignments. That is opt-in,
+/// so only members with stored preferences can: one query, instead of
+/// reading every member's preferences for each conversation routed to a
+/// team of fifty.
+async fn opted_in_members(tx: &mut dyn WriteTx, ws: WorkspaceId, team: TeamId) -> StoreResult<Vec<UserId>> {
+    let kind = NotificationKind::TeamAssigned;
+    if Preferences::default().wants_any(kind) {
+        // Were it ever opt-out, everyone would count.
+        return Ok(tx.team(ws, team).await?.map(|t| t.member_ids).unwrap_or_default());
+    }
+    Ok(tx
+        .team_notification_prefs(team)
+        .await?
+        .into_iter()
+        .filter(|(_, p)| p.clone().completed().wants_any(kind))
+        .map(|(u, _)| u)
+        .collect())
 }
 
 /// Notify one user of one thing, by their preferences; nothing for a

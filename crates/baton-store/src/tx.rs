@@ -350,6 +350,11 @@ pub trait WriteTx: Send {
     async fn notification_prefs(&mut self, _user: UserId) -> StoreResult<Option<Preferences>> {
         unsupported("notifications")
     }
+    /// The stored preferences of a team's members who have any: the others
+    /// have the defaults.
+    async fn team_notification_prefs(&mut self, _team: TeamId) -> StoreResult<Vec<(UserId, Preferences)>> {
+        unsupported("notifications")
+    }
     /// Store a user's notification preferences.
     async fn set_notification_prefs(&mut self, _user: UserId, _prefs: &Preferences) -> StoreResult<()> {
         unsupported("notifications")

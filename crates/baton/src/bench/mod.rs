@@ -34,7 +34,8 @@ pub struct BenchArgs {
     #[arg(long)]
     pub dir: Option<std::path::PathBuf>,
     /// Phases to run: `lists` (list views and the inbox page), `writes`
-    /// (assign, inbound, routed inbound), `ai` (inbound to AI reply).
+    /// (all three of `assign`, `inbound` and `routed`), `ai` (inbound to AI
+    /// reply).
     #[arg(long, value_delimiter = ',', default_value = "lists,writes,ai")]
     pub phases: Vec<String>,
     /// Inbound messages timed in the `ai` phase.
@@ -73,8 +74,12 @@ pub async fn run(_cfg: &Config, args: BenchArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let mut seeded = 0u64;
     let mut peak_rss: f64 = 0.0;
-    let phase = |p: &str| args.phases.iter().any(|x| x == p);
-    if !phase("lists") && !phase("writes") {
+    let phase = |p: &str| {
+        args.phases
+            .iter()
+            .any(|x| x == p || (x == "writes" && ["assign", "inbound", "routed"].contains(&p)))
+    };
+    if !["lists", "assign", "inbound", "routed"].iter().any(|p| phase(p)) {
         sizes.clear();
     }
     for (round, size) in sizes.iter().enumerate() {
@@ -146,9 +151,11 @@ pub async fn run(_cfg: &Config, args: BenchArgs) -> Result<(), String> {
                 ),
             );
         }
-        if round == 0 && phase("writes") {
-            let dur = Duration::from_secs(args.seconds);
+        let dur = Duration::from_secs(args.seconds);
+        if round == 0 && phase("assign") {
+            let cpu = Cpu::start(&srv);
             let a = load::assign_unassign(target.clone(), args.clients, dur).await;
+            cpu.record(&mut rows, &srv, "assign/unassign", a.samples.count());
             record(
                 &mut rows,
                 format!("assign/unassign, {} clients, {} s", args.clients, args.seconds),
@@ -160,7 +167,11 @@ pub async fn run(_cfg: &Config, args: BenchArgs) -> Result<(), String> {
                     a.samples.errors
                 ),
             );
+        }
+        if round == 0 && phase("inbound") {
+            let cpu = Cpu::start(&srv);
             let i = load::inbound(target.clone(), args.clients, dur, "r0").await;
+            cpu.record(&mut rows, &srv, "inbound", i.samples.count());
             record(
                 &mut rows,
                 format!(
@@ -176,8 +187,12 @@ pub async fn run(_cfg: &Config, args: BenchArgs) -> Result<(), String> {
                 ),
             );
             seeded += i.samples.count() as u64;
+        }
+        if round == 0 && phase("routed") {
             add_routing_rules(&client, &srv.base, &fx).await?;
+            let cpu = Cpu::start(&srv);
             let r = load::inbound(target.clone(), args.clients, dur, "routed").await;
+            cpu.record(&mut rows, &srv, "routed inbound", r.samples.count());
             record(
                 &mut rows,
                 format!(
@@ -238,6 +253,40 @@ pub async fn run(_cfg: &Config, args: BenchArgs) -> Result<(), String> {
     println!("| server peak RSS (max over rounds) | {peak_rss:.1} MiB |");
     eprintln!("bench data left in {}", dir.display());
     Ok(())
+}
+
+/// CPU used during a phase by the server (all threads, its writer thread)
+/// and by this load generator, per operation: where the two cores went.
+struct Cpu {
+    server: (f64, f64),
+    bench: f64,
+}
+
+impl Cpu {
+    fn start(srv: &server::ServerProcess) -> Self {
+        Cpu {
+            server: srv.cpu_seconds().unwrap_or_default(),
+            bench: server::stat_cpu("/proc/self/stat").unwrap_or_default(),
+        }
+    }
+
+    fn record(self, rows: &mut Vec<Row>, srv: &server::ServerProcess, what: &str, ops: usize) {
+        let (Some((total, writer)), Some(bench)) = (srv.cpu_seconds(), server::stat_cpu("/proc/self/stat"))
+        else {
+            return;
+        };
+        let per = |s: f64| s * 1e6 / ops.max(1) as f64;
+        record(
+            rows,
+            format!("CPU per {what} operation"),
+            format!(
+                "server {:.0} µs (of which the SQLite writer thread {:.0} µs), load generator {:.0} µs",
+                per(total - self.server.0),
+                per(writer - self.server.1),
+                per(bench - self.bench)
+            ),
+        );
+    }
 }
 
 struct Fixture {

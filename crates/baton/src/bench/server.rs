@@ -54,6 +54,22 @@ impl ServerProcess {
         Some(kb / 1024.0)
     }
 
+    /// CPU seconds the server has used so far: (all threads, the SQLite
+    /// writer thread), from `/proc` (Linux).
+    pub fn cpu_seconds(&self) -> Option<(f64, f64)> {
+        let pid = self.child.id();
+        let total = stat_cpu(&format!("/proc/{pid}/stat"))?;
+        let mut writer = 0.0;
+        for t in std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
+            let path = t.path().join("stat");
+            let stat = std::fs::read_to_string(&path).unwrap_or_default();
+            if stat.contains("(baton-sqlite-wr") {
+                writer += stat_cpu(&path.to_string_lossy()).unwrap_or(0.0);
+            }
+        }
+        Some((total, writer))
+    }
+
     /// Stop the server and wait for it.
     pub fn stop(mut self) {
         let _ = self.child.kill();
@@ -79,4 +95,14 @@ pub async fn wait_healthy(client: &reqwest::Client, base: &str) -> Result<(), St
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Err(format!("{base} did not become healthy"))
+}
+
+/// User plus system CPU seconds from a `/proc/.../stat` file.
+pub fn stat_cpu(path: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    // Fields after the parenthesised name: utime and stime are the 12th and 13th.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0) // USER_HZ
 }
