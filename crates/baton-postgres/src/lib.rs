@@ -45,6 +45,8 @@ pub struct PgStore {
     listener: JoinHandle<()>,
     /// The routing rules this node read last (see `tx.rs`).
     rules: tx::RulesCache,
+    /// The delivery media this deployment can send.
+    sendable: baton_store::notifications::SendableSetting,
 }
 
 impl Drop for PgStore {
@@ -113,6 +115,7 @@ impl PgStore {
             node,
             listener,
             rules: Default::default(),
+            sendable: Default::default(),
         }))
     }
 
@@ -169,9 +172,13 @@ impl Store for PgStore {
         self.wake.subscribe()
     }
 
+    fn set_sendable(&self, media: baton_store::notifications::Sendable) {
+        self.sendable.set(media);
+    }
+
     async fn write(&self, job: TxJob) -> StoreResult<Box<dyn Any + Send>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let mut ptx = PgTx::new(&mut tx, self.clock.now(), &self.rules);
+        let mut ptx = PgTx::new(&mut tx, self.clock.now(), &self.rules, self.sendable.get());
         let result = match job(&mut ptx).await {
             // The job's events are written now, with the NOTIFY for other
             // nodes (delivered only if the commit succeeds).

@@ -145,15 +145,23 @@ pub struct PgTx<'c> {
     new_contacts: HashSet<ContactId>,
     /// Incoming messages this job created, by contact (`None`: lost track).
     incoming: Option<HashMap<ContactId, i64>>,
+    /// The delivery media this deployment can send.
+    sendable: baton_store::notifications::Sendable,
 }
 
 type R<T> = StoreResult<T>;
 
 impl<'c> PgTx<'c> {
     /// A job's view of the transaction open on `conn`.
-    pub fn new(conn: &'c mut PgConnection, now: Timestamp, rules: &'c RulesCache) -> Self {
+    pub fn new(
+        conn: &'c mut PgConnection,
+        now: Timestamp,
+        rules: &'c RulesCache,
+        sendable: baton_store::notifications::Sendable,
+    ) -> Self {
         PgTx {
             conn,
+            sendable,
             rules,
             rules_changed: HashSet::new(),
             now,
@@ -333,6 +341,10 @@ impl<'c> PgTx<'c> {
 impl WriteTx for PgTx<'_> {
     fn now(&self) -> Timestamp {
         self.now
+    }
+
+    fn sendable(&self) -> baton_store::notifications::Sendable {
+        self.sendable
     }
 
     async fn workspace_by_name(&mut self, name: &str) -> R<Option<Workspace>> {

@@ -78,6 +78,11 @@ impl Application {
     ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(&config.listen).await?;
         let addr = listener.local_addr()?;
+        // Queue email and Slack deliveries only if this deployment can send them.
+        store.set_sendable(baton_store::notifications::Sendable {
+            email: config.notify.smtp.is_some(),
+            slack: config.notify.slack.is_some(),
+        });
         let (shutdown, stopping) = watch::channel(false);
         tokio::spawn(crate::workers::timers::run(
             store.clone(),

@@ -32,6 +32,7 @@ use writer::WriterMsg;
 /// The SQLite store.
 pub struct SqliteStore {
     writer: mpsc::Sender<WriterMsg>,
+    sendable: Arc<baton_store::notifications::SendableSetting>,
     readers: Readers,
     wake: broadcast::Sender<Wakeup>,
     clock: Arc<dyn Clock>,
@@ -104,12 +105,15 @@ impl SqliteStore {
         let (wake, _) = broadcast::channel(1024);
         let thread_wake = wake.clone();
         let thread_clock = clock.clone();
+        let sendable = Arc::new(baton_store::notifications::SendableSetting::default());
+        let thread_sendable = sendable.clone();
         std::thread::Builder::new()
             .name("baton-sqlite-writer".into())
-            .spawn(move || writer::run(conn, rx, thread_clock, thread_wake))
+            .spawn(move || writer::run(conn, rx, thread_clock, thread_wake, thread_sendable))
             .map_err(|e| StoreError::Database(format!("cannot start writer thread: {e}")))?;
         Ok(Arc::new(SqliteStore {
             writer: tx,
+            sendable,
             readers: Readers::new(readers),
             wake,
             clock,
@@ -153,6 +157,10 @@ impl Store for SqliteStore {
 
     fn subscribe(&self) -> broadcast::Receiver<Wakeup> {
         self.wake.subscribe()
+    }
+
+    fn set_sendable(&self, media: baton_store::notifications::Sendable) {
+        self.sendable.set(media);
     }
 
     async fn write(&self, job: TxJob) -> StoreResult<Box<dyn Any + Send>> {

@@ -36,6 +36,8 @@ pub struct SqliteTx<'c> {
     pub seqs: HashMap<WorkspaceId, i64>,
     /// What the writer keeps between jobs.
     pub cache: &'c mut WriterCache,
+    /// The delivery media this deployment can send.
+    pub sendable: baton_store::notifications::Sendable,
 }
 
 /// State the writer thread keeps across jobs: each workspace's routing rules,
@@ -205,6 +207,10 @@ fn opt_s<T: ToString>(v: Option<T>) -> Option<String> {
 impl WriteTx for SqliteTx<'_> {
     fn now(&self) -> Timestamp {
         self.now
+    }
+
+    fn sendable(&self) -> baton_store::notifications::Sendable {
+        self.sendable
     }
 
     async fn workspace_by_name(&mut self, name: &str) -> R<Option<Workspace>> {

@@ -7,6 +7,7 @@
 use crate::rows::db_err;
 use crate::tx::{SqliteTx, WriterCache};
 use baton_core::{Clock, WorkspaceId};
+use baton_store::notifications::{Sendable, SendableSetting};
 use baton_store::{StoreError, StoreResult, TxJob, Wakeup};
 use rusqlite::Connection;
 use std::any::Any;
@@ -37,6 +38,7 @@ pub fn run(
     rx: mpsc::Receiver<WriterMsg>,
     clock: Arc<dyn Clock>,
     wake: broadcast::Sender<Wakeup>,
+    sendable: Arc<SendableSetting>,
 ) {
     let mut pending: Vec<WriterMsg> = Vec::with_capacity(MAX_GROUP);
     let mut cache = WriterCache::default();
@@ -60,6 +62,7 @@ pub fn run(
                         clock.as_ref(),
                         &wake,
                         &mut cache,
+                        sendable.get(),
                     );
                     let _ = reply.send(f(&mut conn));
                     // Raw work may write anything.
@@ -67,7 +70,14 @@ pub fn run(
                 }
             }
         }
-        run_group(&mut conn, group, clock.as_ref(), &wake, &mut cache);
+        run_group(
+            &mut conn,
+            group,
+            clock.as_ref(),
+            &wake,
+            &mut cache,
+            sendable.get(),
+        );
     }
 }
 
@@ -77,6 +87,7 @@ fn run_group(
     clock: &dyn Clock,
     wake: &broadcast::Sender<Wakeup>,
     cache: &mut WriterCache,
+    sendable: Sendable,
 ) {
     if group.is_empty() {
         return;
@@ -93,7 +104,7 @@ fn run_group(
     let mut latest: HashMap<WorkspaceId, i64> = HashMap::new();
     let mut seqs: HashMap<WorkspaceId, i64> = HashMap::new();
     for (job, reply) in group {
-        let outcome = run_job(conn, job, clock, &mut latest, &mut seqs, cache);
+        let outcome = run_job(conn, job, clock, &mut latest, &mut seqs, cache, sendable);
         results.push((reply, outcome));
     }
     let finished = store_seqs(conn, &latest)
@@ -138,6 +149,7 @@ fn run_job(
     latest: &mut HashMap<WorkspaceId, i64>,
     seqs: &mut HashMap<WorkspaceId, i64>,
     cache: &mut WriterCache,
+    sendable: Sendable,
 ) -> StoreResult<Box<dyn Any + Send>> {
     conn.execute_batch("SAVEPOINT job").map_err(db_err)?;
     let mut tx = SqliteTx {
@@ -146,6 +158,7 @@ fn run_job(
         appended: Vec::new(),
         loaded: Vec::new(),
         stash: None,
+        sendable,
         seqs: seqs.clone(),
         cache,
     };

@@ -6,7 +6,6 @@
 
 mod common;
 
-use baton_core::*;
 use baton_store::*;
 use common::{acme_with_api_channel, db_url};
 use rusqlite::Connection;

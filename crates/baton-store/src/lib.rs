@@ -61,6 +61,10 @@ pub trait Store: Send + Sync + 'static {
     /// Subscribe to commit wake-ups (in-process; PostgreSQL also relays other nodes').
     fn subscribe(&self) -> broadcast::Receiver<Wakeup>;
 
+    /// Tell the store which delivery media this deployment can send: from
+    /// then on, notifications queue deliveries for those only.
+    fn set_sendable(&self, media: notifications::Sendable);
+
     /// Run a job in one write transaction: commit if it returns `Ok`, roll back
     /// otherwise; after a commit that appended events, publish a [`Wakeup`].
     async fn write(&self, job: TxJob) -> StoreResult<Box<dyn Any + Send>>;

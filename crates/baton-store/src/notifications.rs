@@ -268,6 +268,57 @@ pub async fn record(
     Ok(())
 }
 
+/// The delivery media this deployment can send: SMTP and a Slack bot token
+/// configured or not. Notifications queue deliveries only for these; a row
+/// for a medium nobody can send would wait forever. Every node of one
+/// deployment should be configured alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sendable {
+    /// Email can be sent.
+    pub email: bool,
+    /// Slack messages can be sent.
+    pub slack: bool,
+}
+
+impl Default for Sendable {
+    /// Until told otherwise, a store queues every medium.
+    fn default() -> Self {
+        Sendable {
+            email: true,
+            slack: true,
+        }
+    }
+}
+
+impl Sendable {
+    /// Whether a notification may go out over `m` (in-app always can).
+    pub fn allows(&self, m: Medium) -> bool {
+        match m {
+            Medium::InApp => true,
+            Medium::Email => self.email,
+            Medium::Slack => self.slack,
+        }
+    }
+}
+
+/// A [`Sendable`] a store shares with its transactions, set at start-up.
+#[derive(Debug, Default)]
+pub struct SendableSetting(std::sync::RwLock<Option<Sendable>>);
+
+impl SendableSetting {
+    /// The current setting.
+    pub fn get(&self) -> Sendable {
+        self.0.read().map(|s| s.unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// Change it.
+    pub fn set(&self, media: Sendable) {
+        if let Ok(mut s) = self.0.write() {
+            *s = Some(media);
+        }
+    }
+}
+
 /// The members of a team who want to hear of its assignments. That is opt-in,
 /// so only members with stored preferences can: one query, instead of
 /// reading every member's preferences for each conversation routed to a
@@ -305,9 +356,10 @@ pub async fn notify_user(
         return Ok(None);
     }
     let prefs = preferences(tx, user_id).await?;
+    let sendable = tx.sendable();
     let media: Vec<Medium> = [Medium::InApp, Medium::Email, Medium::Slack]
         .into_iter()
-        .filter(|m| prefs.wants(kind, *m))
+        .filter(|m| prefs.wants(kind, *m) && sendable.allows(*m))
         .collect();
     if media.is_empty() {
         return Ok(None);

@@ -346,6 +346,10 @@ pub trait WriteTx: Send {
 
     // --- notifications, deliveries, webhooks --------------------------------------
 
+    /// The delivery media this deployment can send.
+    fn sendable(&self) -> crate::notifications::Sendable {
+        crate::notifications::Sendable::default()
+    }
     /// A user's stored notification preferences (`None`: never set).
     async fn notification_prefs(&mut self, _user: UserId) -> StoreResult<Option<Preferences>> {
         unsupported("notifications")

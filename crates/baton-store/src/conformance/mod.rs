@@ -118,6 +118,7 @@ macro_rules! conformance_tests {
             ai_handoff_to_a_person_notifies_them,
             mention_in_a_note_notifies_the_mentioned_user,
             team_assignment_notifies_members_only_when_opted_in,
+            deliveries_are_queued_only_for_media_the_deployment_can_send,
             deactivated_users_get_no_notifications,
             preferences_choose_media_per_kind_and_slack_needs_a_member_id,
             notifications_page_newest_first_and_are_marked_read,

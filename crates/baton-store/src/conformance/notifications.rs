@@ -253,6 +253,44 @@ pub async fn preferences_choose_media_per_kind_and_slack_needs_a_member_id(store
     assert_eq!(slack[0].payload["channel"], "U0ALICE");
 }
 
+pub async fn deliveries_are_queued_only_for_media_the_deployment_can_send(store: Arc<dyn Store>) {
+    let f = Fixture::new(store).await;
+    let prefs = Preferences {
+        slack_member_id: Some("U0ALICE".into()),
+        ..Preferences::default()
+    };
+    f.store
+        .set_notification_preferences(f.alice.id, prefs)
+        .await
+        .unwrap();
+    // No SMTP server configured: Alice still hears of it in-app and on Slack.
+    f.store.set_sendable(notifications::Sendable {
+        email: false,
+        slack: true,
+    });
+    let c = f.conversation("carol").await;
+    f.ok(&f.bob, c, Command::AssignUser { user_id: f.alice.id }).await;
+    assert_eq!(kinds(&f, &f.alice).await, vec![NotificationKind::Assigned]);
+    assert!(
+        claim_all(&f, &[target::EMAIL]).await.is_empty(),
+        "no email is queued that nobody can send"
+    );
+    assert_eq!(claim_all(&f, &[target::SLACK]).await.len(), 1);
+    // Neither configured: in-app only. Once email can be sent, it is queued again.
+    f.store.set_sendable(notifications::Sendable {
+        email: false,
+        slack: false,
+    });
+    let d = f.conversation("dave").await;
+    f.ok(&f.bob, d, Command::AssignUser { user_id: f.alice.id }).await;
+    assert_eq!(inbox(&f, &f.alice).await.0.len(), 2);
+    assert!(claim_all(&f, &[target::EMAIL, target::SLACK]).await.is_empty());
+    f.store.set_sendable(notifications::Sendable::default());
+    let e = f.conversation("erin").await;
+    f.ok(&f.bob, e, Command::AssignUser { user_id: f.alice.id }).await;
+    assert_eq!(claim_all(&f, &[target::EMAIL]).await.len(), 1);
+}
+
 pub async fn notifications_page_newest_first_and_are_marked_read(store: Arc<dyn Store>) {
     let f = Fixture::new(store).await;
     for who in ["c1", "c2", "c3"] {
