@@ -90,12 +90,6 @@ impl SqliteStore {
                 "could not enable WAL (journal_mode={mode})"
             )));
         }
-        // Checkpoint every 4,000 pages (16 MiB) instead of SQLite's 1,000:
-        // pages written again and again (the right edges of indexes, the
-        // counters) are copied back to the database once per checkpoint, so
-        // fewer, larger checkpoints copy less in all.
-        conn.execute_batch("PRAGMA wal_autocheckpoint = 4000")
-            .map_err(db_err)?;
         migrate::migrate(&mut conn)?;
         fts::install(&conn)?;
         let readers = (0..opts.readers)

@@ -15,8 +15,8 @@ async fn the_log_stays_bounded_under_a_long_burst_of_writes() {
     let path = std::path::PathBuf::from(url.trim_start_matches("sqlite://"));
     let wal = path.with_extension("db-wal");
     let wal_bytes = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
-    // 8,192 frames: page size 4096 plus each frame's 24-byte header. The
-    // writer checkpoints at 4,000 and starts the log over once all is copied back.
+    // 8,192 frames: page size 4096 plus each frame's 24-byte header. SQLite
+    // checkpoints at 1,000 and starts the log over once all is copied back.
     let limit = 8192 * (4096 + 24);
     // Write, 32 at a time, four times the limit in all: the log is emptied
     // along the way, so it never grows far past the limit.
