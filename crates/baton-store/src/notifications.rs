@@ -303,19 +303,17 @@ impl Sendable {
 
 /// A [`Sendable`] a store shares with its transactions, set at start-up.
 #[derive(Debug, Default)]
-pub struct SendableSetting(std::sync::RwLock<Option<Sendable>>);
+pub struct SendableSetting(std::sync::RwLock<Sendable>);
 
 impl SendableSetting {
     /// The current setting.
     pub fn get(&self) -> Sendable {
-        self.0.read().map(|s| s.unwrap_or_default()).unwrap_or_default()
+        *self.0.read().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Change it.
     pub fn set(&self, media: Sendable) {
-        if let Ok(mut s) = self.0.write() {
-            *s = Some(media);
-        }
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = media;
     }
 }
 
