@@ -323,7 +323,11 @@ pub fn event(row: &Row<'_>) -> rusqlite::Result<Event> {
             before: j(row, 6)?,
             after: j(row, 7)?,
             reason: row.get(8)?,
-            data: j(row, 9)?,
+            data: {
+                let mut data = j(row, 9)?;
+                baton_core::routing::explain::expand_event_data(&mut data);
+                data
+            },
         },
     })
 }

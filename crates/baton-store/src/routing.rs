@@ -385,7 +385,7 @@ fn explanation_gist(explanation: &Value, routed_seq: Option<i64>) -> Value {
     let mut gist = serde_json::Map::new();
     if let Value::Object(full) = explanation {
         for (k, v) in full {
-            if k != "candidates" && k != "skipped_rules" {
+            if k != explain::RUNS && k != explain::CANDIDATES && k != "skipped_rules" {
                 gist.insert(k.clone(), v.clone());
             }
         }
@@ -454,7 +454,7 @@ pub async fn drain_queue(tx: &mut dyn WriteTx, ws: WorkspaceId, team: TeamId) ->
                 "rule_name": null,
                 "action": match mode { PickMode::RoundRobin => "round_robin", PickMode::Balanced => "balanced" },
                 "chosen": user,
-                "candidates": p.candidates,
+                explain::RUNS: explain::runs(&p.candidates),
                 "queued": false,
                 "from_queue": {"team_id": team},
             });
@@ -531,7 +531,9 @@ pub async fn dry_run(
     };
     let input = routing_input(tx, ws, None, incoming).await?;
     let roster = load_roster(tx, ws, &rules, &input).await?;
-    Ok(route(&rules, &input, &roster))
+    let mut routed = route(&rules, &input, &roster);
+    explain::expand(&mut routed.explanation);
+    Ok(routed)
 }
 
 /// A team's routing settings.
@@ -597,7 +599,7 @@ async fn pick_other(
         PickMode::Balanced => "balanced",
     };
     let x = json!({"rule_id": null, "rule_name": null, "action": action, "chosen": user,
-                   "candidates": p.candidates, "queued": false, "excluded": except});
+                   explain::RUNS: explain::runs(&p.candidates), "queued": false, "excluded": except});
     Ok(Some((user, x)))
 }
 

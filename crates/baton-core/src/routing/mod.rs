@@ -1,6 +1,7 @@
 //! Routing: which rule applies to an inbound conversation and who gets it,
 //! decided purely from loaded facts and explained in full.
 
+pub mod explain;
 pub mod hours;
 pub mod pick;
 pub mod rule;
@@ -151,7 +152,7 @@ pub fn route(rules: &[RoutingRule], input: &RoutingInput, roster: &dyn Roster) -
         round_robin_pick: None,
         waiting: None,
         explanation: json!({"rule_id": null, "rule_name": null, "action": null, "chosen": null,
-                            "candidates": [], "skipped_rules": skipped, "queued": false}),
+                            explain::RUNS: [], "skipped_rules": skipped, "queued": false}),
     }
 }
 
@@ -231,7 +232,7 @@ fn apply_rule(rule: &RoutingRule, input: &RoutingInput, roster: &dyn Roster) -> 
         }
     }
     let chosen = pick.as_ref().and_then(|p| p.chosen);
-    let candidates = pick.map(|p| p.candidates).unwrap_or_default();
+    let candidates = explain::runs(pick.as_ref().map_or(&[], |p| &p.candidates));
     Ok(Routed {
         rule: Some((rule.id, rule.name.clone())),
         commands,
@@ -242,7 +243,7 @@ fn apply_rule(rule: &RoutingRule, input: &RoutingInput, roster: &dyn Roster) -> 
             "rule_name": rule.name,
             "action": pick_action.or_else(|| rule.actions.first().map(|a| a.name())),
             "chosen": chosen,
-            "candidates": candidates,
+            explain::RUNS: candidates,
             "queued": waiting.is_some(),
         }),
     })

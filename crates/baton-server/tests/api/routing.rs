@@ -139,6 +139,14 @@ async fn inbound_is_routed_and_the_timeline_shows_why() {
         text.contains("round robin") && text.contains("candidates"),
         "{text}"
     );
+    // The API shape, whatever the stored one: one entry per candidate.
+    let x = &routed["data"]["routing"];
+    assert!(x.get("candidate_runs").is_none(), "{x}");
+    assert_eq!(
+        x["candidates"],
+        json!([{"user_id": app.ws.alice.id(), "eligible": true, "reason": "chosen"}]),
+        "{x}"
+    );
 }
 
 #[tokio::test]
