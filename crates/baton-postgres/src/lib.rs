@@ -176,10 +176,10 @@ impl Store for PgStore {
         self.sendable.set(media);
     }
 
-    async fn write(&self, job: TxJob) -> StoreResult<Box<dyn Any + Send>> {
+    async fn write(&self, mut job: TxJob) -> StoreResult<Box<dyn Any + Send>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let mut ptx = PgTx::new(&mut tx, self.clock.now(), &self.rules, self.sendable.get());
-        let result = match job(&mut ptx).await {
+        let result = match job.run(&mut ptx).await {
             // The job's events are written now, with the NOTIFY for other
             // nodes (delivered only if the commit succeeds).
             Ok(v) => ptx.finish(self.node).await.map(|wakes| (v, wakes)),

@@ -2,6 +2,7 @@
 //! groups, a small read pool, migrations embedded and run at open.
 
 mod agents;
+mod checkpoint;
 mod fts;
 mod migrate;
 mod notifications;
@@ -92,6 +93,12 @@ impl SqliteStore {
         }
         migrate::migrate(&mut conn)?;
         fts::install(&conn)?;
+        // Checkpoints run on their own thread (see `checkpoint`); a WAL
+        // that grew under load is cut back to 32 MiB when it starts over.
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 33554432;")
+            .map_err(db_err)?;
+        let checkpoints = checkpoint::Checkpoints::start(open_conn(&opts, false)?, opts.wal_catch_up_frames)
+            .map_err(|e| StoreError::Database(format!("cannot start checkpoint thread: {e}")))?;
         let readers = (0..opts.readers)
             .map(|_| open_conn(&opts, true))
             .collect::<StoreResult<Vec<_>>>()?;
@@ -103,7 +110,7 @@ impl SqliteStore {
         let thread_sendable = sendable.clone();
         std::thread::Builder::new()
             .name("baton-sqlite-writer".into())
-            .spawn(move || writer::run(conn, rx, thread_clock, thread_wake, thread_sendable))
+            .spawn(move || writer::run(conn, rx, thread_clock, thread_wake, thread_sendable, checkpoints))
             .map_err(|e| StoreError::Database(format!("cannot start writer thread: {e}")))?;
         Ok(Arc::new(SqliteStore {
             writer: tx,

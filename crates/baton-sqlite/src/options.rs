@@ -13,6 +13,9 @@ pub struct SqliteOptions {
     pub synchronous_full: bool,
     /// Read connections.
     pub readers: usize,
+    /// WAL size in frames (about 4 KiB each) past which the writer copies
+    /// the rest back itself so the log can start over (see `checkpoint`).
+    pub wal_catch_up_frames: i64,
 }
 
 impl SqliteOptions {
@@ -30,6 +33,7 @@ impl SqliteOptions {
             path: PathBuf::from(path),
             synchronous_full: false,
             readers: 4,
+            wal_catch_up_frames: crate::checkpoint::CATCH_UP_FRAMES,
         };
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             match pair.split_once('=') {

@@ -59,8 +59,8 @@ async fn the_search_index_matches_the_rows_after_bursts_renames_and_failures() {
         let r = in_tx(store.as_ref(), move |tx| {
             Box::pin(async move {
                 let id = if fail { "ghost" } else { "solo" };
-                ops::inbound(tx, ws, ch, contact(id, "Firstname Solo"), "kettle").await?;
-                ops::inbound(tx, ws, ch, contact(id, "Secondname Solo"), "toaster").await?;
+                ops::inbound(tx, ws, ch, contact(id, "Firstname Solo"), "kettle", None).await?;
+                ops::inbound(tx, ws, ch, contact(id, "Secondname Solo"), "toaster", None).await?;
                 if fail {
                     return Err(StoreError::invalid("doomed", "this job fails after writing"));
                 }

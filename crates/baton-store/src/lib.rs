@@ -32,7 +32,71 @@ use tokio::sync::broadcast;
 /// The future a write job returns, borrowing the transaction.
 pub type TxFuture<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'a>>;
 /// A type-erased unit of work run inside one write transaction.
-pub type TxJob = Box<dyn for<'a> FnOnce(&'a mut dyn WriteTx) -> TxFuture<'a, Box<dyn Any + Send>> + Send>;
+///
+/// Most jobs run once. A *repeatable* job may be run again after the writes
+/// of its first run were rolled back, and gives the same answer from the same
+/// state: the SQLite writer runs repeatable jobs of a group without a
+/// savepoint each and, if one fails, rolls the group's run of them back and
+/// runs the others again (one savepoint per group instead of one per job;
+/// see `baton-sqlite`'s writer). Only the result of the run that commits is
+/// returned.
+pub struct TxJob {
+    run: ErasedJob,
+    repeatable: bool,
+}
+
+/// A job with its result type erased.
+type ErasedJob = Box<dyn for<'a> FnMut(&'a mut dyn WriteTx) -> TxFuture<'a, Box<dyn Any + Send>> + Send>;
+
+fn erase<T: Send + 'static>(fut: TxFuture<'_, T>) -> TxFuture<'_, Box<dyn Any + Send>> {
+    Box::pin(async move { fut.await.map(|v| Box::new(v) as Box<dyn Any + Send>) })
+}
+
+impl TxJob {
+    /// Work that runs once.
+    pub fn once<T, F>(f: F) -> TxJob
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a mut dyn WriteTx) -> TxFuture<'a, T> + Send + 'static,
+    {
+        let mut f = Some(f);
+        let run: ErasedJob = Box::new(move |tx| match f.take() {
+            Some(f) => erase(f(tx)),
+            None => Box::pin(async {
+                Err(StoreError::Database(
+                    "a write job that runs once ran twice".into(),
+                ))
+            }),
+        });
+        TxJob {
+            run,
+            repeatable: false,
+        }
+    }
+
+    /// Work that may run again from the same state (see [`TxJob`]).
+    pub fn repeatable<T, F>(mut f: F) -> TxJob
+    where
+        T: Send + 'static,
+        F: for<'a> FnMut(&'a mut dyn WriteTx) -> TxFuture<'a, T> + Send + 'static,
+    {
+        let run: ErasedJob = Box::new(move |tx| erase(f(tx)));
+        TxJob {
+            run,
+            repeatable: true,
+        }
+    }
+
+    /// May this job run again?
+    pub fn is_repeatable(&self) -> bool {
+        self.repeatable
+    }
+
+    /// Run the job on `tx`.
+    pub fn run<'a>(&mut self, tx: &'a mut dyn WriteTx) -> TxFuture<'a, Box<dyn Any + Send>> {
+        (self.run)(tx)
+    }
+}
 
 /// Run `f` in one write transaction of `store` and return its typed result.
 pub async fn in_tx<S, T, F>(store: &S, f: F) -> StoreResult<T>
@@ -41,11 +105,21 @@ where
     T: Send + 'static,
     F: for<'a> FnOnce(&'a mut dyn WriteTx) -> TxFuture<'a, T> + Send + 'static,
 {
-    let job: TxJob = Box::new(move |tx| {
-        let fut = f(tx);
-        Box::pin(async move { fut.await.map(|v| Box::new(v) as Box<dyn Any + Send>) })
-    });
-    let out = store.write(job).await?;
+    typed(store.write(TxJob::once(f)).await?)
+}
+
+/// [`in_tx`] for a repeatable job (see [`TxJob`]): `f` clones what it
+/// needs on every call.
+pub async fn in_tx_repeatable<S, T, F>(store: &S, f: F) -> StoreResult<T>
+where
+    S: Store + ?Sized,
+    T: Send + 'static,
+    F: for<'a> FnMut(&'a mut dyn WriteTx) -> TxFuture<'a, T> + Send + 'static,
+{
+    typed(store.write(TxJob::repeatable(f)).await?)
+}
+
+fn typed<T: 'static>(out: Box<dyn Any + Send>) -> StoreResult<T> {
     out.downcast::<T>()
         .map(|b| *b)
         .map_err(|_| StoreError::Database("write job returned an unexpected type".into()))
@@ -297,9 +371,23 @@ pub trait Store: Send + Sync + 'static {
         contact: ContactInput,
         body: &str,
     ) -> StoreResult<InboundOutcome> {
+        self.inbound_as(ws, channel, contact, body, None).await
+    }
+
+    /// [`Store::inbound`], with the outcome's view as `viewer` sees it (their
+    /// unread state), so an API caller is answered without a second read.
+    async fn inbound_as(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        contact: ContactInput,
+        body: &str,
+        viewer: Option<UserId>,
+    ) -> StoreResult<InboundOutcome> {
         let body = body.to_string();
-        in_tx(self, move |tx| {
-            Box::pin(async move { ops::inbound(tx, ws, channel, contact, &body).await })
+        in_tx_repeatable(self, move |tx| {
+            let (contact, body) = (contact.clone(), body.clone());
+            Box::pin(async move { ops::inbound(tx, ws, channel, contact, &body, viewer).await })
         })
         .await
     }
@@ -315,7 +403,8 @@ pub trait Store: Send + Sync + 'static {
         reason: Option<String>,
     ) -> StoreResult<CommandOutcome> {
         let actor = actor.clone();
-        in_tx(self, move |tx| {
+        in_tx_repeatable(self, move |tx| {
+            let (actor, command, reason) = (actor.clone(), command.clone(), reason.clone());
             Box::pin(async move { ops::apply(tx, ws, &actor, conversation, &command, reason).await })
         })
         .await

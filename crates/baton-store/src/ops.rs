@@ -717,13 +717,15 @@ async fn upsert_contact(
     ))
 }
 
-/// An inbound message from a contact (see [`crate::Store::inbound`]).
+/// An inbound message from a contact (see [`crate::Store::inbound`]); the
+/// outcome's view is as `viewer` sees it (`None`: as the contact does).
 pub async fn inbound(
     tx: &mut dyn WriteTx,
     ws: WorkspaceId,
     channel: ChannelId,
     contact: ContactInput,
     body: &str,
+    viewer: Option<UserId>,
 ) -> StoreResult<InboundOutcome> {
     let ch = tx
         .channel(ws, channel)
@@ -789,7 +791,7 @@ pub async fn inbound(
         written.extend(routed.events);
     }
     let view = tx
-        .conversation_view(ws, None, conv.id)
+        .conversation_view(ws, viewer, conv.id)
         .await?
         .ok_or(StoreError::not_found("conversation"))?;
     Ok(InboundOutcome {

@@ -163,17 +163,12 @@ pub async fn inbound(
     }
     let out = state
         .store
-        .inbound(caller.ws(), channel, contact, &body.body)
+        .inbound_as(caller.ws(), channel, contact, &body.body, Some(caller.user.id))
         .await?;
     let status = if out.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    // The store shows the view as the contact sees it; show it as the caller does.
-    let view = state
-        .store
-        .get_conversation(caller.ws(), Some(caller.user.id), out.view.conversation.id)
-        .await?;
-    Ok((status, Json(view.into())))
+    Ok((status, Json(out.view.into())))
 }
