@@ -5,11 +5,10 @@
 
 mod common;
 
-use baton_core::directory::ChannelKind;
 use baton_core::*;
 use baton_sqlite::{SqliteOptions, SqliteStore};
 use baton_store::*;
-use common::{acme_with_api_channel, db_url};
+use common::{acme_on, acme_with_api_channel, db_url};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -134,19 +133,7 @@ async fn the_log_starts_over_while_writers_never_pause() {
     let mut opts = SqliteOptions::from_url(&url).unwrap();
     // Small, so that a short test writes many times the threshold.
     opts.wal_catch_up_frames = 200;
-    let store = SqliteStore::open_with(opts, Arc::new(SystemClock)).await.unwrap();
-    let ws = store.ensure_workspace("Acme").await.unwrap().id;
-    let channel = NewChannel {
-        kind: ChannelKind::Api,
-        name: "api".into(),
-        autopilot_agent_id: None,
-        reply_mode: Default::default(),
-    };
-    let ch = store
-        .create_channel(ws, &Actor::system("test"), channel)
-        .await
-        .unwrap()
-        .id;
+    let (store, ws, ch) = acme_on(SqliteStore::open_with(opts, Arc::new(SystemClock)).await.unwrap()).await;
     let path = PathBuf::from(url.trim_start_matches("sqlite://"));
     let largest = write_without_pause(store, ws, ch, path.with_extension("db-wal"), 4000).await;
     let frames = largest / (4096 + 24);

@@ -75,7 +75,8 @@ pub struct Routed {
     pub round_robin_pick: Option<(TeamId, UserId)>,
     /// Nobody was eligible: the conversation waits for this team.
     pub waiting: Option<(TeamId, PickMode)>,
-    /// The explanation stored with the events and shown in the timeline.
+    /// The explanation stored with the events, candidates as runs
+    /// ([`explain::expand`] gives the list the timeline shows).
     pub explanation: Value,
 }
 

@@ -19,7 +19,11 @@ pub fn db_url() -> String {
 
 /// The store at `url` with a workspace "Acme" (created if missing) and a new API channel.
 pub async fn acme_with_api_channel(url: &str) -> (Arc<SqliteStore>, WorkspaceId, ChannelId) {
-    let store = SqliteStore::open(url, Arc::new(SystemClock)).await.unwrap();
+    acme_on(SqliteStore::open(url, Arc::new(SystemClock)).await.unwrap()).await
+}
+
+/// `store` with a workspace "Acme" (created if missing) and a new API channel.
+pub async fn acme_on(store: Arc<SqliteStore>) -> (Arc<SqliteStore>, WorkspaceId, ChannelId) {
     let ws = store.ensure_workspace("Acme").await.unwrap().id;
     let channel = NewChannel {
         kind: ChannelKind::Api,
