@@ -1,5 +1,6 @@
-//! Repeatable jobs committed together share one savepoint; when one of them
-//! fails, the others run again and only what commits is answered.
+//! Repeatable jobs committed together run without savepoints; when one of
+//! them fails after writing, the others run again and only what commits is
+//! answered. One that fails before writing costs the others nothing.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
@@ -8,6 +9,8 @@ use baton_core::*;
 use baton_store::*;
 use common::{acme_with_api_channel, db_url};
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 fn contact(id: &str) -> ContactInput {
@@ -17,24 +20,25 @@ fn contact(id: &str) -> ContactInput {
     }
 }
 
+/// Hold the writer for `ms` so that jobs submitted meanwhile queue up and
+/// are committed as one group.
+fn hold_writer(store: Arc<impl Store>, ms: u64) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        in_tx(store.as_ref(), move |_tx| {
+            Box::pin(async move {
+                std::thread::sleep(Duration::from_millis(ms));
+                Ok(())
+            })
+        })
+        .await
+        .unwrap()
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_failing_job_among_repeatable_ones_rolls_back_alone() {
     let (store, ws, ch) = acme_with_api_channel(&db_url()).await;
-    // Hold the writer so that everything below queues up and is committed
-    // as one group.
-    let blocker = {
-        let store = store.clone();
-        tokio::spawn(async move {
-            in_tx(store.as_ref(), |_tx| {
-                Box::pin(async {
-                    std::thread::sleep(Duration::from_millis(400));
-                    Ok(())
-                })
-            })
-            .await
-            .unwrap()
-        })
-    };
+    let blocker = hold_writer(store.clone(), 400);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut good = Vec::new();
     let mut team = None;
@@ -109,4 +113,67 @@ async fn a_failing_job_among_repeatable_ones_rolls_back_alone() {
     let log = store.events_after(ws, 0, 10_000).await.unwrap();
     let seqs: Vec<i64> = log.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+}
+
+/// Ten inbound messages committed in one group, each counting how often its
+/// job ran, beside one repeatable job that fails (after writing if `writes`).
+async fn group_with_a_failure(writes: bool) -> Vec<usize> {
+    let (store, ws, ch) = acme_with_api_channel(&db_url()).await;
+    let blocker = hold_writer(store.clone(), 300);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let runs: Vec<Arc<AtomicUsize>> = (0..10).map(|_| Arc::new(AtomicUsize::new(0))).collect();
+    let mut jobs = Vec::new();
+    for (i, n) in runs.iter().enumerate() {
+        let (s, n) = (store.clone(), n.clone());
+        jobs.push(tokio::spawn(async move {
+            in_tx_repeatable(s.as_ref(), move |tx| {
+                n.fetch_add(1, Ordering::SeqCst);
+                let c = contact(&format!("counted{i}"));
+                Box::pin(async move { ops::inbound(tx, ws, ch, c, "hello", None).await })
+            })
+            .await
+        }));
+        if i == 4 {
+            let s = store.clone();
+            jobs.push(tokio::spawn(async move {
+                in_tx_repeatable(s.as_ref(), move |tx| {
+                    Box::pin(async move {
+                        if writes {
+                            ops::inbound(tx, ws, ch, contact("doomed"), "hello", None).await?;
+                        }
+                        Err::<InboundOutcome, _>(StoreError::invalid("doomed", "refused"))
+                    })
+                })
+                .await
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    blocker.await.unwrap();
+    let mut failures = 0;
+    for j in jobs {
+        failures += usize::from(j.await.unwrap().is_err());
+    }
+    assert_eq!(failures, 1, "only the failing job fails");
+    let doomed = store
+        .list_contacts(ws, Some("doomed"), &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert!(
+        doomed.items.is_empty(),
+        "the failed job's writes were rolled back"
+    );
+    runs.iter().map(|n| n.load(Ordering::SeqCst)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_that_fails_before_writing_runs_nobody_again() {
+    assert_eq!(group_with_a_failure(false).await, vec![1; 10]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_that_fails_after_writing_runs_the_others_again() {
+    // The five before it ran, were rolled back and ran again; the five after
+    // it ran once, each in its own savepoint.
+    assert_eq!(group_with_a_failure(true).await, [[2; 5], [1; 5]].concat());
 }

@@ -35,11 +35,10 @@ pub type TxFuture<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 
 ///
 /// Most jobs run once. A *repeatable* job may be run again after the writes
 /// of its first run were rolled back, and gives the same answer from the same
-/// state: the SQLite writer runs repeatable jobs of a group without a
-/// savepoint each and, if one fails, rolls the group's run of them back and
-/// runs the others again (one savepoint per group instead of one per job;
-/// see `baton-sqlite`'s writer). Only the result of the run that commits is
-/// returned.
+/// state: the SQLite writer runs a group's repeatable jobs without any
+/// savepoint and, if one fails after writing, rolls the transaction back and
+/// runs the others again (see `baton-sqlite`'s writer). Only the result of
+/// the run that commits is returned.
 pub struct TxJob {
     run: ErasedJob,
     repeatable: bool,
