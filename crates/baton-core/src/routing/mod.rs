@@ -80,13 +80,39 @@ pub struct Routed {
     pub explanation: Value,
 }
 
-/// Does a condition hold? `Err` carries why not, for the explanation.
+/// Does a condition hold? `Err` says why not, in words, for the explanation.
 pub fn check(c: &Condition, input: &RoutingInput) -> Result<(), String> {
-    if holds(c, input) {
-        Ok(())
-    } else {
-        let c = serde_json::to_value(c).unwrap_or(Value::Null);
-        Err(format!("condition not met: {c}"))
+    if holds(c, input) { Ok(()) } else { Err(why_not(c)) }
+}
+
+/// Why a condition that does not hold failed, as the timeline shows it.
+/// Built only for rules that are skipped, and cheaply: every inbound message
+/// meets every rule above the one that applies.
+fn why_not(c: &Condition) -> String {
+    let is = |yes: bool, when: &str, otherwise: &str| (if yes { when } else { otherwise }).to_string();
+    match c {
+        Condition::Channel { value, .. } => format!("channel is not {value}"),
+        Condition::ContactTag { value, .. } => format!("contact has no tag {:?}", value.trim()),
+        Condition::ContactAttribute { key, op, value } => match op {
+            EqNeqOp::Eq => format!("contact attribute {key:?} is not {value}"),
+            EqNeqOp::Neq => format!("contact attribute {key:?} is {value}"),
+        },
+        Condition::SenderDomain { value, .. } => format!("sender domain is not {:?}", value.trim()),
+        Condition::Message { value, .. } => format!("message does not contain {:?}", value.trim()),
+        Condition::FirstMessage { value, .. } => is(
+            *value,
+            "not the contact's first message",
+            "the contact's first message",
+        ),
+        Condition::Priority { value, .. } => format!("priority is not {}", value.as_str()),
+        Condition::BusinessHours { value, .. } => {
+            is(*value, "outside business hours", "inside business hours")
+        }
+        Condition::Unassigned { value, .. } => is(
+            *value,
+            "the conversation is assigned",
+            "the conversation is unassigned",
+        ),
     }
 }
 
@@ -248,4 +274,104 @@ fn apply_rule(rule: &RoutingRule, input: &RoutingInput, roster: &dyn Roster) -> 
             "queued": waiting.is_some(),
         }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Nobody;
+    impl Roster for Nobody {
+        fn user(&self, _: UserId) -> Option<Candidate> {
+            None
+        }
+        fn team(&self, _: TeamId) -> Option<Vec<Candidate>> {
+            None
+        }
+        fn last_round_robin(&self, _: TeamId) -> Option<UserId> {
+            None
+        }
+    }
+
+    fn input() -> RoutingInput {
+        RoutingInput {
+            channel_id: ChannelId::new_v7(),
+            contact_tags: vec![],
+            contact_attributes: Map::new(),
+            sender_domain: Some("example.com".into()),
+            message: "Where is my order?".into(),
+            first_message: true,
+            priority: Priority::Normal,
+            in_business_hours: true,
+            unassigned: true,
+            tags: vec![],
+        }
+    }
+
+    fn rule(position: u32, conditions: Value) -> RoutingRule {
+        let now = chrono::Utc::now();
+        RoutingRule {
+            id: RuleId::new_v7(),
+            workspace_id: WorkspaceId::new_v7(),
+            name: format!("rule {position}"),
+            enabled: true,
+            position,
+            conditions: serde_json::from_value(conditions).unwrap(),
+            actions: vec![RuleAction::AddTag { tag: "routed".into() }],
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn skipped_rules_say_in_words_which_condition_failed() {
+        let rules = vec![
+            rule(
+                0,
+                json!([{"field": "message", "op": "contains", "value": "refund"}]),
+            ),
+            rule(
+                1,
+                json!([{"field": "message", "op": "contains", "value": "order"},
+                           {"field": "contact.tag", "op": "has", "value": " VIP "}]),
+            ),
+            rule(
+                2,
+                json!([{"field": "contact.attribute", "key": "plan", "op": "eq", "value": "gold"}]),
+            ),
+            rule(
+                3,
+                json!([{"field": "sender_domain", "op": "eq", "value": "acme.com"}]),
+            ),
+            rule(4, json!([{"field": "first_message", "op": "eq", "value": false}])),
+            rule(5, json!([{"field": "priority", "op": "eq", "value": "urgent"}])),
+            rule(
+                6,
+                json!([{"field": "business_hours", "op": "eq", "value": false}]),
+            ),
+            rule(7, json!([{"field": "unassigned", "op": "eq", "value": false}])),
+            rule(8, json!([])),
+        ];
+        let routed = route(&rules, &input(), &Nobody);
+        assert_eq!(routed.rule.map(|r| r.1), Some("rule 8".to_string()));
+        let reasons: Vec<&str> = routed.explanation["skipped_rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["reason"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "message does not contain \"refund\"",
+                "contact has no tag \"VIP\"",
+                "contact attribute \"plan\" is not \"gold\"",
+                "sender domain is not \"acme.com\"",
+                "the contact's first message",
+                "priority is not urgent",
+                "inside business hours",
+                "the conversation is unassigned",
+            ]
+        );
+    }
 }
