@@ -20,11 +20,13 @@ fn contact(id: &str) -> ContactInput {
     }
 }
 
-/// Hold the writer for `ms` so that jobs submitted meanwhile queue up and
-/// are committed as one group.
-fn hold_writer(store: Arc<impl Store>, ms: u64) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+/// Hold the writer for `ms` once it has started, so that jobs submitted
+/// meanwhile queue up and are committed as one group.
+async fn hold_writer(store: Arc<impl Store>, ms: u64) -> tokio::task::JoinHandle<()> {
+    let (started, holding) = tokio::sync::oneshot::channel();
+    let blocker = tokio::spawn(async move {
         in_tx(store.as_ref(), move |_tx| {
+            let _ = started.send(());
             Box::pin(async move {
                 std::thread::sleep(Duration::from_millis(ms));
                 Ok(())
@@ -32,14 +34,15 @@ fn hold_writer(store: Arc<impl Store>, ms: u64) -> tokio::task::JoinHandle<()> {
         })
         .await
         .unwrap()
-    })
+    });
+    holding.await.unwrap();
+    blocker
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_failing_job_among_repeatable_ones_rolls_back_alone() {
     let (store, ws, ch) = acme_with_api_channel(&db_url()).await;
-    let blocker = hold_writer(store.clone(), 400);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let blocker = hold_writer(store.clone(), 300).await;
     let mut good = Vec::new();
     let mut team = None;
     for i in 0..20 {
@@ -119,41 +122,31 @@ async fn a_failing_job_among_repeatable_ones_rolls_back_alone() {
 /// job ran, beside one repeatable job that fails (after writing if `writes`).
 async fn group_with_a_failure(writes: bool) -> Vec<usize> {
     let (store, ws, ch) = acme_with_api_channel(&db_url()).await;
-    let blocker = hold_writer(store.clone(), 300);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let blocker = hold_writer(store.clone(), 300).await;
     let runs: Vec<Arc<AtomicUsize>> = (0..10).map(|_| Arc::new(AtomicUsize::new(0))).collect();
-    let mut jobs = Vec::new();
+    let mut jobs: Vec<TxFuture<'_, InboundOutcome>> = Vec::new();
     for (i, n) in runs.iter().enumerate() {
-        let (s, n) = (store.clone(), n.clone());
-        jobs.push(tokio::spawn(async move {
-            in_tx_repeatable(s.as_ref(), move |tx| {
-                n.fetch_add(1, Ordering::SeqCst);
-                let c = contact(&format!("counted{i}"));
-                Box::pin(async move { ops::inbound(tx, ws, ch, c, "hello", None).await })
-            })
-            .await
-        }));
+        let n = n.clone();
+        jobs.push(Box::pin(in_tx_repeatable(store.as_ref(), move |tx| {
+            n.fetch_add(1, Ordering::SeqCst);
+            let c = contact(&format!("counted{i}"));
+            Box::pin(async move { ops::inbound(tx, ws, ch, c, "hello", None).await })
+        })));
         if i == 4 {
-            let s = store.clone();
-            jobs.push(tokio::spawn(async move {
-                in_tx_repeatable(s.as_ref(), move |tx| {
-                    Box::pin(async move {
-                        if writes {
-                            ops::inbound(tx, ws, ch, contact("doomed"), "hello", None).await?;
-                        }
-                        Err::<InboundOutcome, _>(StoreError::invalid("doomed", "refused"))
-                    })
+            jobs.push(Box::pin(in_tx_repeatable(store.as_ref(), move |tx| {
+                Box::pin(async move {
+                    if writes {
+                        ops::inbound(tx, ws, ch, contact("doomed"), "hello", None).await?;
+                    }
+                    Err::<InboundOutcome, _>(StoreError::invalid("doomed", "refused"))
                 })
-                .await
-            }));
+            })));
         }
-        tokio::time::sleep(Duration::from_millis(2)).await;
     }
+    // `join_all` polls them in order, and each is queued on its first poll.
+    let outcomes = futures::future::join_all(jobs).await;
     blocker.await.unwrap();
-    let mut failures = 0;
-    for j in jobs {
-        failures += usize::from(j.await.unwrap().is_err());
-    }
+    let failures = outcomes.iter().filter(|o| o.is_err()).count();
     assert_eq!(failures, 1, "only the failing job fails");
     let doomed = store
         .list_contacts(ws, Some("doomed"), &PageRequest::first(10))
