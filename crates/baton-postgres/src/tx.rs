@@ -931,7 +931,7 @@ impl WriteTx for PgTx<'_> {
         }
     }
 
-    async fn append_events(&mut self, ws: WorkspaceId, events: &[NewEvent]) -> R<Vec<Event>> {
+    async fn append_events(&mut self, ws: WorkspaceId, events: Vec<NewEvent>) -> R<Vec<Event>> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
@@ -949,12 +949,12 @@ impl WriteTx for PgTx<'_> {
         let last = *last;
         self.appended.push((ws, last));
         let out: Vec<Event> = events
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(i, e)| Event {
                 seq: first + i as i64,
                 workspace_id: ws,
-                event: e.clone(),
+                event: e,
             })
             .collect();
         self.pending

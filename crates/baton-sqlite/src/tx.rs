@@ -726,7 +726,7 @@ impl WriteTx for SqliteTx<'_> {
         }
     }
 
-    async fn append_events(&mut self, ws: WorkspaceId, events: &[NewEvent]) -> R<Vec<Event>> {
+    async fn append_events(&mut self, ws: WorkspaceId, events: Vec<NewEvent>) -> R<Vec<Event>> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
@@ -748,11 +748,12 @@ impl WriteTx for SqliteTx<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .map_err(db_err)?;
+        let wid = ws.to_string();
         let mut out = Vec::with_capacity(events.len());
-        for (i, e) in events.iter().enumerate() {
+        for (i, e) in events.into_iter().enumerate() {
             let seq = first + i as i64;
             stmt.execute(params![
-                ws.to_string(),
+                wid,
                 seq,
                 e.kind.as_str(),
                 opt_s(e.conversation_id),
@@ -767,7 +768,7 @@ impl WriteTx for SqliteTx<'_> {
             out.push(Event {
                 seq,
                 workspace_id: ws,
-                event: e.clone(),
+                event: e,
             });
         }
         self.appended.push((ws, last));

@@ -148,7 +148,7 @@ pub async fn create_article(
         json!({"title": a.title}),
         json!({"article_id": a.id}),
     );
-    tx.append_events(ws, &[ev]).await?;
+    tx.append_events(ws, vec![ev]).await?;
     Ok(a)
 }
 
@@ -186,7 +186,7 @@ pub async fn update_article(
         json!({"title": a.title, "body_changed": a.body != before.body}),
         json!({"article_id": a.id}),
     );
-    tx.append_events(ws, &[ev]).await?;
+    tx.append_events(ws, vec![ev]).await?;
     Ok(a)
 }
 
@@ -212,7 +212,7 @@ pub async fn delete_article(
         Value::Null,
         json!({"article_id": id}),
     );
-    tx.append_events(ws, &[ev]).await?;
+    tx.append_events(ws, vec![ev]).await?;
     Ok(())
 }
 
@@ -410,7 +410,7 @@ pub async fn save_draft(
         reason: None,
         data: json!({"agent_id": agent, "preview": conversation::preview(body), "receipt": receipt}),
     };
-    tx.append_events(ws, &[ev]).await?;
+    tx.append_events(ws, vec![ev]).await?;
     Ok(draft)
 }
 

@@ -38,7 +38,7 @@ pub async fn ensure_workspace(tx: &mut dyn WriteTx, name: &str) -> StoreResult<W
         json!({"name": ws.name}),
         json!({"workspace_id": ws.id}),
     );
-    tx.append_events(ws.id, &[ev]).await?;
+    tx.append_events(ws.id, vec![ev]).await?;
     Ok(ws)
 }
 
@@ -102,7 +102,7 @@ pub async fn create_user(
         json!({"email": user.email, "name": user.name, "role": user.role, "handle": user.handle}),
         json!({"user_id": user.id}),
     );
-    tx.append_events(ws, &[ev]).await?;
+    tx.append_events(ws, vec![ev]).await?;
     Ok(user)
 }
 
@@ -139,7 +139,7 @@ pub async fn update_user(
     let (next, event) = decide_user_patch(actor, &target, &patch, owners, tx.now())?;
     if let Some(ev) = event {
         tx.update_user(&next).await?;
-        tx.append_events(ws, &[ev]).await?;
+        tx.append_events(ws, vec![ev]).await?;
         // Someone who may now take conversations gets the waiting ones at once.
         let more_room = match (patch.max_open, target.max_open) {
             (Some(None), Some(_)) => true,
@@ -181,7 +181,7 @@ pub async fn create_token(
         json!({"token_id": id, "name": name}),
         json!({"user_id": u.id}),
     );
-    tx.append_events(ws, &[ev]).await?;
+    tx.append_events(ws, vec![ev]).await?;
     Ok(id)
 }
 
@@ -217,7 +217,7 @@ pub async fn create_team(
         json!({"name": team.name}),
         json!({"team_id": team.id}),
     );
-    tx.append_events(ws, &[ev]).await?;
+    tx.append_events(ws, vec![ev]).await?;
     Ok(team)
 }
 
@@ -253,7 +253,7 @@ pub async fn set_team_member(
             json!({"member": add}),
             json!({"team_id": team, "user_id": user}),
         );
-        tx.append_events(ws, &[ev]).await?;
+        tx.append_events(ws, vec![ev]).await?;
         if add {
             crate::routing::drain_queue(tx, ws, team).await?;
         }
@@ -298,7 +298,7 @@ pub async fn create_agent(
         json!({"name": agent.name, "runtime": agent.runtime}),
         json!({"agent_id": agent.id}),
     );
-    tx.append_events(ws, &[ev]).await?;
+    tx.append_events(ws, vec![ev]).await?;
     Ok(agent)
 }
 
@@ -379,7 +379,7 @@ pub async fn update_agent(
             Value::Object(after),
             json!({"agent_id": agent.id}),
         );
-        tx.append_events(ws, &[ev]).await?;
+        tx.append_events(ws, vec![ev]).await?;
     }
     Ok(agent)
 }
@@ -417,7 +417,7 @@ pub async fn create_channel(
         json!({"name": channel.name, "kind": channel.kind, "reply_mode": channel.reply_mode}),
         json!({"channel_id": channel.id}),
     );
-    tx.append_events(ws, &[ev]).await?;
+    tx.append_events(ws, vec![ev]).await?;
     Ok(channel)
 }
 
@@ -473,7 +473,7 @@ pub async fn update_channel(
             Value::Object(after),
             json!({"channel_id": channel.id}),
         );
-        tx.append_events(ws, &[ev]).await?;
+        tx.append_events(ws, vec![ev]).await?;
     }
     Ok(channel)
 }
@@ -552,7 +552,7 @@ async fn insert_contact(
         json!({"name": contact.name}),
         json!({"contact_id": contact.id}),
     );
-    tx.append_events(ws, &[ev]).await?;
+    tx.append_events(ws, vec![ev]).await?;
     Ok(contact)
 }
 
@@ -655,7 +655,7 @@ async fn write_contact_change(
                "external_id": c.external_id, "tags": c.tags, "attributes": c.attributes}),
         json!({"contact_id": c.id}),
     );
-    tx.append_events(ws, &[ev]).await?;
+    tx.append_events(ws, vec![ev]).await?;
     Ok(c)
 }
 
@@ -735,12 +735,17 @@ pub async fn inbound(
     let now = tx.now();
     let actor = Actor::Contact { id: contact.id };
     let mut written = Vec::new();
-    let (conv, created) = match tx.conversation_for_inbound(ws, channel, contact.id).await? {
+    // A contact this message created has no conversation to continue.
+    let existing = match new_contact {
+        true => None,
+        false => tx.conversation_for_inbound(ws, channel, contact.id).await?,
+    };
+    let (conv, created) = match existing {
         Some(c) => (c, false),
         None => {
             let d = create_conversation(ConversationId::new_v7(), ws, channel, contact.id, &actor, now);
             tx.insert_conversation(&d.conversation).await?;
-            written.extend(tx.append_events(ws, &d.events).await?);
+            written.extend(tx.append_events(ws, d.events).await?);
             (d.conversation, true)
         }
     };
@@ -1039,7 +1044,7 @@ pub async fn apply_to(
         tx.delete_draft(conv.id).await?;
     }
     if !decision.events.is_empty() {
-        events = tx.append_events(ws, &decision.events).await?;
+        events = tx.append_events(ws, std::mem::take(&mut decision.events)).await?;
         crate::notifications::record(tx, ws, &decision.conversation, &events).await?;
     }
     Ok(Applied {

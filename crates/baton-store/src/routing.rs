@@ -124,7 +124,7 @@ pub async fn create_rule(
     rules.insert(at, rule.clone());
     renumber(tx, rules, now).await?;
     let ev = rule_event(actor, now, Value::Null, json!(rule), rule.id, "created");
-    tx.append_events(ws, &[ev]).await?;
+    tx.append_events(ws, vec![ev]).await?;
     Ok(rule)
 }
 
@@ -158,7 +158,7 @@ pub async fn replace_rule(
     let rules = renumber(tx, rules, now).await?;
     let rule = rules[at].clone();
     let ev = rule_event(actor, now, json!(before), json!(rule), id, "replaced");
-    tx.append_events(ws, &[ev]).await?;
+    tx.append_events(ws, vec![ev]).await?;
     Ok(rule)
 }
 
@@ -180,7 +180,7 @@ pub async fn delete_rule(
     let now = tx.now();
     renumber(tx, rules.into_iter().filter(|r| r.id != id).collect(), now).await?;
     let ev = rule_event(actor, now, json!(before), Value::Null, id, "deleted");
-    tx.append_events(ws, &[ev]).await?;
+    tx.append_events(ws, vec![ev]).await?;
     Ok(())
 }
 
@@ -207,7 +207,7 @@ pub async fn set_business_hours(
             json!({"business_hours": hours}),
             json!({"workspace_id": ws}),
         );
-        tx.append_events(ws, &[ev]).await?;
+        tx.append_events(ws, vec![ev]).await?;
     }
     Ok(hours)
 }
@@ -302,9 +302,8 @@ async fn routing_input(
 
 /// What routing an inbound conversation did.
 pub struct RouteOutcome {
-    /// Why: the rule, the candidates, the pick (also in the `conversation.routed` event).
-    pub explanation: Value,
-    /// Every event written.
+    /// Every event written; the first, `conversation.routed`, carries why
+    /// (the rule, the candidates, the pick) as `data.routing`.
     pub events: Vec<Event>,
     /// The conversation afterwards.
     pub conversation: Conversation,
@@ -326,7 +325,6 @@ pub async fn route_conversation(
     // A workspace without rules routes by hand: nothing to explain or record.
     if rules.is_empty() {
         return Ok(RouteOutcome {
-            explanation: Value::Null,
             events: Vec::new(),
             conversation: conv,
         });
@@ -347,10 +345,11 @@ pub async fn route_conversation(
         .as_ref()
         .map(|(_, name)| format!("routing rule {name:?}"));
     let actor = routing_actor();
-    let mut events = record_routed(tx, ws, conv_id, &actor, reason.clone(), &routed.explanation).await?;
     // The `conversation.routed` event holds the whole explanation (every
     // candidate); the changes it led to carry its gist and point to it.
-    let gist = explanation_gist(&routed.explanation, events.first().map(|e| e.seq));
+    let gist = explanation_gist(&routed.explanation);
+    let mut events = record_routed(tx, ws, conv_id, &actor, reason.clone(), routed.explanation).await?;
+    let gist = with_source(gist, events.first().map(|e| e.seq));
     let mut conv = conv;
     for cmd in &routed.commands {
         let out = crate::ops::apply_to(
@@ -374,14 +373,13 @@ pub async fn route_conversation(
         tx.enqueue(ws, conv_id, team, mode, now).await?;
     }
     Ok(RouteOutcome {
-        explanation: routed.explanation,
         events,
         conversation: conv,
     })
 }
 
-/// An explanation without its candidate list, naming the event that has it.
-fn explanation_gist(explanation: &Value, routed_seq: Option<i64>) -> Value {
+/// An explanation without its candidate list.
+fn explanation_gist(explanation: &Value) -> serde_json::Map<String, Value> {
     let mut gist = serde_json::Map::new();
     if let Value::Object(full) = explanation {
         for (k, v) in full {
@@ -390,6 +388,11 @@ fn explanation_gist(explanation: &Value, routed_seq: Option<i64>) -> Value {
             }
         }
     }
+    gist
+}
+
+/// The gist, naming the event that has the whole explanation.
+fn with_source(mut gist: serde_json::Map<String, Value>, routed_seq: Option<i64>) -> Value {
     gist.insert("explained_by_seq".into(), json!(routed_seq));
     Value::Object(gist)
 }
@@ -403,7 +406,7 @@ async fn record_routed(
     conv_id: ConversationId,
     actor: &Actor,
     reason: Option<String>,
-    explanation: &Value,
+    explanation: Value,
 ) -> StoreResult<Vec<Event>> {
     let ev = NewEvent {
         kind: EventKind::Routed,
@@ -413,9 +416,10 @@ async fn record_routed(
         before: Value::Null,
         after: Value::Null,
         reason: reason.or_else(|| Some("no rule matched".into())),
-        data: json!({"routing": explanation}),
+        // Moved in, not copied: `json!` would serialize it again.
+        data: Value::Object(serde_json::Map::from_iter([("routing".to_string(), explanation)])),
     };
-    tx.append_events(ws, &[ev]).await
+    tx.append_events(ws, vec![ev]).await
 }
 
 /// Assign a team's waiting conversations, oldest first, while someone is
@@ -565,7 +569,7 @@ pub async fn set_team_settings(
             json!({"settings": settings}),
             json!({"team_id": team}),
         );
-        tx.append_events(ws, &[ev]).await?;
+        tx.append_events(ws, vec![ev]).await?;
     }
     Ok(settings)
 }

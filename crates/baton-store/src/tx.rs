@@ -132,7 +132,9 @@ pub trait WriteTx: Send {
         effect: &Effect,
     ) -> StoreResult<()>;
     /// Append events to the workspace's log, giving them consecutive seqs.
-    async fn append_events(&mut self, ws: WorkspaceId, events: &[NewEvent]) -> StoreResult<Vec<Event>>;
+    /// Takes them by value: an explanation can be kilobytes of JSON, and the
+    /// events come back as written.
+    async fn append_events(&mut self, ws: WorkspaceId, events: Vec<NewEvent>) -> StoreResult<Vec<Event>>;
 
     /// The conversation as a viewer sees it (reads inside the transaction).
     async fn conversation_view(

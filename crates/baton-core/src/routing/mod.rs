@@ -259,20 +259,21 @@ fn apply_rule(rule: &RoutingRule, input: &RoutingInput, roster: &dyn Roster) -> 
         }
     }
     let chosen = pick.as_ref().and_then(|p| p.chosen);
-    let candidates = explain::runs(pick.as_ref().map_or(&[], |p| &p.candidates));
+    let mut explanation = json!({
+        "rule_id": rule.id,
+        "rule_name": rule.name,
+        "action": pick_action.or_else(|| rule.actions.first().map(|a| a.name())),
+        "chosen": chosen,
+        "queued": waiting.is_some(),
+    });
+    // Moved in: `json!` would copy the candidate list by serializing it again.
+    explanation[explain::RUNS] = explain::runs(pick.as_ref().map_or(&[], |p| &p.candidates));
     Ok(Routed {
         rule: Some((rule.id, rule.name.clone())),
         commands,
         round_robin_pick: rr,
         waiting,
-        explanation: json!({
-            "rule_id": rule.id,
-            "rule_name": rule.name,
-            "action": pick_action.or_else(|| rule.actions.first().map(|a| a.name())),
-            "chosen": chosen,
-            explain::RUNS: candidates,
-            "queued": waiting.is_some(),
-        }),
+        explanation,
     })
 }
 

@@ -181,7 +181,7 @@ pub async fn a_failed_write_leaves_no_gap_in_the_log(store: Arc<dyn Store>) {
                             serde_json::Value::Null,
                             serde_json::json!({"doomed": true}),
                         );
-                        tx.append_events(ws, &[ev]).await?;
+                        tx.append_events(ws, vec![ev]).await?;
                         Err::<(), _>(StoreError::invalid("doomed", "this job fails after appending"))
                     })
                 })
