@@ -127,8 +127,17 @@ impl WriterCache {
 /// The latest state of one conversation, held back so that the several
 /// commands of one use case (an inbound message: post it, route it to a
 /// team, assign a member) write its row, and its eight indexes, once.
+///
+/// A conversation the job created is held too, and inserted as it ends up:
+/// inserting it at once and updating it later wrote every index twice. Its
+/// first messages wait with it (they refer to its row); anything else that
+/// refers to it writes it first (see [`SqliteTx::settle_new`]).
 pub struct Stash {
     conversation: Conversation,
+    /// Not in the table yet: settling inserts it.
+    new: bool,
+    /// Messages of the new conversation, inserted right after it.
+    messages: Vec<(WorkspaceId, Message)>,
     /// Reply-timer columns set meanwhile (`assigned_at`, `last_reply_at`).
     extra: Vec<(&'static str, rusqlite::types::Value)>,
 }
@@ -144,6 +153,27 @@ impl SqliteTx<'_> {
         };
         let c = stash.conversation;
         let new = conv_params(&c);
+        if stash.new {
+            let mut cols: Vec<&str> = CONV_COLUMNS.to_vec();
+            let mut values: Vec<rusqlite::types::Value> = new.to_vec();
+            for (col, v) in stash.extra {
+                cols.push(col);
+                values.push(v);
+            }
+            let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+            let sql = format!(
+                "INSERT INTO conversations ({}) VALUES ({})",
+                cols.join(", "),
+                marks.join(", ")
+            );
+            exec(self.conn, &sql, rusqlite::params_from_iter(values.iter()))?;
+            for (ws, m) in &stash.messages {
+                insert_message(self.conn, *ws, m)?;
+            }
+            self.loaded.retain(|x| x.id != c.id);
+            self.loaded.push(c);
+            return Ok(());
+        }
         let old = self.loaded.iter().find(|x| x.id == c.id).map(conv_params);
         let changed: Vec<usize> = match &old {
             Some(old) => (1..CONV_COLUMNS.len()).filter(|i| old[*i] != new[*i]).collect(),
@@ -165,6 +195,15 @@ impl SqliteTx<'_> {
         }
         self.loaded.retain(|x| x.id != c.id);
         self.loaded.push(c);
+        Ok(())
+    }
+
+    /// Write the held conversation if it is new: rows that refer to it (its
+    /// sessions, its place in a queue) or read its messages need it there.
+    fn settle_new(&mut self) -> R<()> {
+        if self.stash.as_ref().is_some_and(|s| s.new) {
+            self.settle()?;
+        }
         Ok(())
     }
 
@@ -192,6 +231,27 @@ impl SqliteTx<'_> {
 }
 
 type R<T> = StoreResult<T>;
+
+fn insert_message(conn: &Connection, ws: WorkspaceId, m: &Message) -> R<()> {
+    exec(
+        conn,
+        "INSERT INTO messages (id, workspace_id, conversation_id, kind, body, author, agent_session_id, \
+         channel_id, mentions, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            m.id.to_string(),
+            ws.to_string(),
+            m.conversation_id.to_string(),
+            m.kind.as_str(),
+            m.body,
+            json(&m.author),
+            opt_s(m.agent_session_id),
+            m.channel_id.to_string(),
+            json(&m.mentions),
+            ts(m.created_at)
+        ],
+    )
+    .map(drop)
+}
 
 fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> R<usize> {
     conn.prepare_cached(sql)
@@ -620,16 +680,14 @@ impl WriteTx for SqliteTx<'_> {
 
     async fn insert_conversation(&mut self, c: &Conversation) -> R<()> {
         self.settle()?;
-        exec(
-            self.conn,
-            "INSERT INTO conversations (id, workspace_id, channel_id, contact_id, status, snoozed_until, priority, \
-             tags, assignee_id, agent_id, session_id, session_agent_id, session_started_at, team_id, ai_handoff_at, \
-             created_at, updated_at, last_activity_at, last_incoming_at, preview, version) VALUES \
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
-            conv_params(c),
-        )?;
-        // Later updates in this job then write only the columns they change.
-        self.remember(&Some(c.clone()));
+        // Written once, when the job ends or something needs it, with what
+        // the job's later commands made of it.
+        self.stash = Some(Stash {
+            conversation: c.clone(),
+            new: true,
+            messages: Vec::new(),
+            extra: Vec::new(),
+        });
         Ok(())
     }
 
@@ -645,6 +703,8 @@ impl WriteTx for SqliteTx<'_> {
             None => {
                 self.stash = Some(Stash {
                     conversation: c.clone(),
+                    new: false,
+                    messages: Vec::new(),
                     extra: Vec::new(),
                 })
             }
@@ -671,25 +731,18 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn apply_effect(&mut self, ws: WorkspaceId, conv: ConversationId, effect: &Effect) -> R<()> {
+        if !matches!(effect, Effect::InsertMessage(_)) {
+            self.settle_new()?;
+        }
         match effect {
-            Effect::InsertMessage(m) => exec(
-                self.conn,
-                "INSERT INTO messages (id, workspace_id, conversation_id, kind, body, author, agent_session_id, \
-                 channel_id, mentions, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    m.id.to_string(),
-                    ws.to_string(),
-                    m.conversation_id.to_string(),
-                    m.kind.as_str(),
-                    m.body,
-                    json(&m.author),
-                    opt_s(m.agent_session_id),
-                    m.channel_id.to_string(),
-                    json(&m.mentions),
-                    ts(m.created_at)
-                ],
-            )
-            .map(drop),
+            Effect::InsertMessage(m) => {
+                if let Some(s) = self.stash.as_mut().filter(|s| s.new && s.conversation.id == m.conversation_id) {
+                    s.messages.push((ws, m.clone()));
+                    return Ok(());
+                }
+                self.settle_new()?;
+                insert_message(self.conn, ws, m)
+            }
             Effect::StartSession { session, .. } => exec(
                 self.conn,
                 "INSERT INTO agent_sessions (id, conversation_id, agent_id, started_at) VALUES (?1, ?2, ?3, ?4)",
@@ -848,6 +901,7 @@ impl WriteTx for SqliteTx<'_> {
         mode: PickMode,
         at: Timestamp,
     ) -> R<()> {
+        self.settle_new()?;
         rt::enqueue(self.conn, ws, conv, team, mode, at)
     }
 
@@ -875,6 +929,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn contact_incoming_count(&mut self, contact: ContactId) -> R<i64> {
+        self.settle_new()?;
         rt::contact_incoming_count(self.conn, contact)
     }
 
