@@ -588,14 +588,15 @@ fn post_message(
         }
     }
     b.reason = None;
-    b.emit(
-        EventKind::MessageCreated,
-        Value::Null,
-        Value::Null,
-        json!({"message_id": message.id, "kind": kind, "author": message.author,
-               "agent_session_id": message.agent_session_id, "preview": preview(body),
-               "mentions": mentions}),
-    );
+    let mut data = json!({"message_id": message.id, "kind": kind, "author": message.author,
+                          "agent_session_id": message.agent_session_id, "preview": preview(body),
+                          "mentions": mentions});
+    // Which AI session, if any, the contact wrote into: followers that
+    // answer for a session skip the others without reading the conversation.
+    if kind == MessageKind::Incoming {
+        data["active_session_id"] = json!(b.conv.agent_session.as_ref().map(|s| s.id));
+    }
+    b.emit(EventKind::MessageCreated, Value::Null, Value::Null, data);
     for user_id in &mentions {
         b.effects.push(Effect::InsertMention {
             user_id: *user_id,

@@ -169,6 +169,30 @@ fn incoming_message_reopens_and_marks_activity() {
 }
 
 #[test]
+fn an_incoming_message_names_the_ai_session_it_was_written_into() {
+    let incoming = || Command::PostMessage {
+        kind: MessageKind::Incoming,
+        body: "hello?".into(),
+        agent_session_id: None,
+    };
+    let mut c = conv();
+    let contact = Actor::Contact { id: c.contact_id };
+    let d = run(&c, &contact, incoming(), 30).unwrap();
+    assert_eq!(d.events[0].kind, EventKind::MessageCreated);
+    assert_eq!(d.events[0].data["active_session_id"], serde_json::Value::Null);
+    assert!(d.events[0].data.get("active_session_id").is_some());
+    let s = AgentSession {
+        id: SessionId(uuid::Uuid::from_u128(9)),
+        agent_id: AGENT,
+        started_at: t(10),
+    };
+    c.agent_id = Some(AGENT);
+    c.agent_session = Some(s.clone());
+    let d = run(&c, &contact, incoming(), 30).unwrap();
+    assert_eq!(d.events[0].data["active_session_id"], serde_json::json!(s.id));
+}
+
+#[test]
 fn another_contact_cannot_write_into_the_conversation() {
     let stranger = Actor::Contact {
         id: ContactId::new_v7(),

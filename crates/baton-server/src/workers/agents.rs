@@ -175,6 +175,15 @@ async fn handle(hub: &AgentHub, store: &Arc<dyn Store>, e: &Event) {
             retry(|| hub.take_turn(ws, conv, session, agent, Trigger::Greeting, key.clone())).await;
         }
         EventKind::MessageCreated if ev.data["kind"] == "incoming" => {
+            // Written into no AI session: nothing to answer, nothing to read.
+            // (Events written before they named the session do not say.)
+            if ev
+                .data
+                .get("active_session_id")
+                .is_some_and(serde_json::Value::is_null)
+            {
+                return;
+            }
             let (Some(conv), Some(message)) =
                 (ev.conversation_id, parse::<MessageId>(&ev.data["message_id"]))
             else {
