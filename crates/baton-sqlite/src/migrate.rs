@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_view_counts.sql")),
     (7, include_str!("../migrations/0007_channel_reply_mode.sql")),
     (8, include_str!("../migrations/0008_fts_by_writer.sql")),
+    (9, include_str!("../migrations/0009_no_events_kind_index.sql")),
 ];
 
 /// Bring the schema up to date, each step in its own transaction.

@@ -733,7 +733,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Like [`Store::events_after`], only events of these kinds (in order; the
     /// sequence numbers between them skipped): for followers that react to a
-    /// few kinds and should not read every event of a busy workspace.
+    /// few kinds and should not receive every event of a busy workspace. The
+    /// SQLite store scans forward from `after` to find them, so a follower
+    /// keeps `after` near the head: when a batch comes back short, nothing it
+    /// follows is left up to the `latest_seq` it read before.
     async fn events_after_of(
         &self,
         ws: WorkspaceId,
