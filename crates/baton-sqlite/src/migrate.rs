@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_channel_reply_mode.sql")),
     (8, include_str!("../migrations/0008_fts_by_writer.sql")),
     (9, include_str!("../migrations/0009_no_events_kind_index.sql")),
+    (10, include_str!("../migrations/0010_fts_progress.sql")),
 ];
 
 /// Bring the schema up to date, each step in its own transaction.
