@@ -736,9 +736,10 @@ pub async fn inbound(
     let actor = Actor::Contact { id: contact.id };
     let mut written = Vec::new();
     // A contact this message created has no conversation to continue.
-    let existing = match new_contact {
-        true => None,
-        false => tx.conversation_for_inbound(ws, channel, contact.id).await?,
+    let existing = if new_contact {
+        None
+    } else {
+        tx.conversation_for_inbound(ws, channel, contact.id).await?
     };
     let (conv, created) = match existing {
         Some(c) => (c, false),
