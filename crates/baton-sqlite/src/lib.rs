@@ -94,9 +94,16 @@ impl SqliteStore {
         migrate::migrate(&mut conn)?;
         fts::install(&conn)?;
         // Checkpoints run on their own thread (see `checkpoint`); a WAL
-        // that grew under load is cut back to 32 MiB when it starts over.
-        conn.execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 33554432;")
+        // that starts over keeps its file up to a little past the catch-up
+        // threshold (the idle checkpoint truncates it).
+        let page_size: i64 = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
             .map_err(db_err)?;
+        let limit = checkpoint::journal_size_limit(opts.wal_catch_up_frames, page_size);
+        conn.execute_batch(&format!(
+            "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {limit};"
+        ))
+        .map_err(db_err)?;
         let checkpoints = checkpoint::Checkpoints::start(open_conn(&opts, false)?, opts.wal_catch_up_frames)
             .map_err(|e| StoreError::Database(format!("cannot start checkpoint thread: {e}")))?;
         let readers = (0..opts.readers)
