@@ -44,15 +44,21 @@ pub struct SqliteTx<'c> {
 /// parsed, and the teams' rosters (members as routing candidates, and the
 /// round-robin pointer). Both are read by every routed inbound message; a
 /// roster of fifty read from the database was a tenth of the writer's time.
+/// Users (the assignee of each routed message is read to notify them) and
+/// the stored notification preferences of a team's members are kept too.
 /// Only this thread writes the database, so it drops an entry whenever a job
-/// writes a rule, a user or a membership, keeps rosters in step with the
-/// load and pointer writes routing makes, drops rosters when a job fails
-/// (its steps were rolled back), and drops everything when another
-/// connection has committed.
+/// writes a rule, a user, a membership or preferences, keeps rosters in step
+/// with the load and pointer writes routing makes, drops rosters, users and
+/// preferences when a job fails (its steps were rolled back), and drops
+/// everything when another connection has committed.
 #[derive(Default)]
 pub struct WriterCache {
     rules: HashMap<WorkspaceId, Vec<RoutingRule>>,
     rosters: HashMap<TeamId, Roster>,
+    users: HashMap<UserId, User>,
+    team_prefs: HashMap<TeamId, Vec<(UserId, baton_core::notify::Preferences)>>,
+    /// Each user's stored preferences (`None`: the defaults).
+    prefs: HashMap<UserId, Option<baton_core::notify::Preferences>>,
     /// Workspaces whose rules the running job wrote: what it reads back
     /// after writing is not yet committed, so those entries are dropped
     /// again when the job ends, kept or rolled back.
@@ -69,9 +75,13 @@ struct Roster {
 }
 
 impl WriterCache {
-    /// Users or memberships changed: rosters must be read again.
+    /// Users or memberships changed: rosters, users and the teams'
+    /// preferences must be read again.
     fn rosters_changed(&mut self) {
         self.rosters.clear();
+        self.users.clear();
+        self.team_prefs.clear();
+        self.prefs.clear();
     }
 
     /// Mirror `adjust_load`'s UPDATE on every cached roster holding `user`.
@@ -89,7 +99,7 @@ impl WriterCache {
     /// After a job that failed: what it changed was rolled back, and the
     /// rosters may hold its steps.
     pub fn job_failed(&mut self) {
-        self.rosters.clear();
+        self.rosters_changed();
     }
 
     fn rules_written(&mut self, ws: WorkspaceId) {
@@ -107,7 +117,7 @@ impl WriterCache {
     /// After a failed COMMIT nothing cached from the group can be trusted.
     pub fn forget_all(&mut self) {
         self.rules.clear();
-        self.rosters.clear();
+        self.rosters_changed();
         self.written.clear();
     }
 
@@ -118,7 +128,7 @@ impl WriterCache {
             .unwrap_or(-1);
         if v != self.data_version || v < 0 {
             self.rules.clear();
-            self.rosters.clear();
+            self.rosters_changed();
             self.data_version = v;
         }
     }
@@ -301,7 +311,14 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn user(&mut self, ws: WorkspaceId, id: UserId) -> R<Option<User>> {
-        reads::user(self.conn, ws, id)
+        if let Some(u) = self.cache.users.get(&id) {
+            return Ok((u.workspace_id == ws).then(|| u.clone()));
+        }
+        let u = reads::user(self.conn, ws, id)?;
+        if let Some(u) = &u {
+            self.cache.users.insert(id, u.clone());
+        }
+        Ok(u)
     }
 
     async fn email_taken(&mut self, email: &Email) -> R<bool> {
@@ -1067,14 +1084,24 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn notification_prefs(&mut self, user: UserId) -> R<Option<baton_core::notify::Preferences>> {
-        nt::prefs(self.conn, user)
+        if let Some(p) = self.cache.prefs.get(&user) {
+            return Ok(p.clone());
+        }
+        let p = nt::prefs(self.conn, user)?;
+        self.cache.prefs.insert(user, p.clone());
+        Ok(p)
     }
 
     async fn team_notification_prefs(
         &mut self,
         team: TeamId,
     ) -> R<Vec<(UserId, baton_core::notify::Preferences)>> {
-        nt::team_prefs(self.conn, team)
+        if let Some(p) = self.cache.team_prefs.get(&team) {
+            return Ok(p.clone());
+        }
+        let p = nt::team_prefs(self.conn, team)?;
+        self.cache.team_prefs.insert(team, p.clone());
+        Ok(p)
     }
 
     async fn set_notification_prefs(
@@ -1083,6 +1110,8 @@ impl WriteTx for SqliteTx<'_> {
         prefs: &baton_core::notify::Preferences,
     ) -> R<()> {
         self.settle()?;
+        self.cache.team_prefs.clear();
+        self.cache.prefs.remove(&user);
         nt::set_prefs(self.conn, user, prefs)
     }
 

@@ -1,6 +1,6 @@
-//! The writer keeps each workspace's routing rules parsed, and each team's
-//! roster, between jobs; these tests check it never routes by rules or
-//! rosters that have changed.
+//! The writer keeps each workspace's routing rules parsed, each team's
+//! roster, users and notification preferences between jobs; these tests
+//! check it never routes or notifies by any of them once changed.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
@@ -222,4 +222,76 @@ async fn a_load_change_by_a_job_that_fails_never_reaches_balanced_routing() {
     let mut want = vec![ann, bob];
     want.sort();
     assert_eq!(got, want);
+}
+
+async fn kinds_notified(store: &dyn Store, ws: WorkspaceId, users: [UserId; 2]) -> Vec<String> {
+    let mut kinds = Vec::new();
+    for u in users {
+        let (page, _) = store
+            .list_notifications(ws, u, &PageRequest::default())
+            .await
+            .unwrap();
+        kinds.extend(page.items.iter().map(|n| n.kind.as_str().to_string()));
+    }
+    kinds.sort();
+    kinds
+}
+
+#[tokio::test]
+async fn notifications_follow_preferences_changed_between_messages() {
+    let (store, ws, ch) = acme_with_api_channel(&db_url()).await;
+    let (_, members) = team_of_two(store.as_ref(), ws, "round_robin").await;
+    // Warm the assignee's and the team's preferences: the defaults.
+    inbound_assignee(store.as_ref(), ws, ch, "a").await.unwrap();
+    assert_eq!(kinds_notified(store.as_ref(), ws, members).await, ["assigned"]);
+    // Both now want team assignments in the app, and their own no longer.
+    let mut prefs = baton_core::notify::Preferences::default();
+    let on = baton_core::notify::Media {
+        in_app: true,
+        email: false,
+        slack: false,
+    };
+    let off = baton_core::notify::Media {
+        in_app: false,
+        email: false,
+        slack: false,
+    };
+    prefs
+        .kinds
+        .insert(baton_core::notify::NotificationKind::TeamAssigned, on);
+    prefs
+        .kinds
+        .insert(baton_core::notify::NotificationKind::Assigned, off);
+    for u in members {
+        store
+            .set_notification_preferences(u, prefs.clone())
+            .await
+            .unwrap();
+    }
+    inbound_assignee(store.as_ref(), ws, ch, "b").await.unwrap();
+    let kinds = kinds_notified(store.as_ref(), ws, members).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "assigned").count(), 1, "{kinds:?}");
+    assert!(kinds.iter().any(|k| k == "team_assigned"), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn a_user_deactivated_between_messages_is_not_notified() {
+    let (store, ws, ch) = acme_with_api_channel(&db_url()).await;
+    let (_, members) = team_of_two(store.as_ref(), ws, "round_robin").await;
+    let first = inbound_assignee(store.as_ref(), ws, ch, "a").await.unwrap();
+    let before = kinds_notified(store.as_ref(), ws, members).await;
+    let off = UserPatch {
+        active: Some(false),
+        ..Default::default()
+    };
+    store
+        .update_user(ws, &Actor::system("test"), first, off)
+        .await
+        .unwrap();
+    // The same contact writes again into the conversation still assigned
+    // to them: an active assignee would hear of it, a deactivated one not.
+    let again = inbound_assignee(store.as_ref(), ws, ch, "a").await;
+    assert_eq!(again, Some(first));
+    let after = kinds_notified(store.as_ref(), ws, members).await;
+    assert_eq!(after, before, "a deactivated user was notified");
 }

@@ -11,7 +11,7 @@
 //! event is read.
 
 use super::pick::CandidateNote;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// The key of the stored form.
 pub const RUNS: &str = "candidate_runs";
@@ -19,6 +19,10 @@ pub const RUNS: &str = "candidate_runs";
 pub const CANDIDATES: &str = "candidates";
 
 /// Candidates as runs of the same verdict, in order.
+///
+/// This runs for every routed message, over the whole team: ids are encoded
+/// straight into their strings (not through `Display`'s formatter) and each
+/// run's list is moved into its object, not copied by `json!`.
 pub fn runs(notes: &[CandidateNote]) -> Value {
     let mut out: Vec<Value> = Vec::new();
     let mut i = 0;
@@ -26,10 +30,17 @@ pub fn runs(notes: &[CandidateNote]) -> Value {
         let first = &notes[i];
         let mut ids = Vec::new();
         while i < notes.len() && notes[i].eligible == first.eligible && notes[i].reason == first.reason {
-            ids.push(Value::String(notes[i].user_id.to_string()));
+            let mut buf = uuid::Uuid::encode_buffer();
+            ids.push(Value::String(
+                notes[i].user_id.0.hyphenated().encode_lower(&mut buf).to_owned(),
+            ));
             i += 1;
         }
-        out.push(json!({"eligible": first.eligible, "reason": first.reason, "user_ids": ids}));
+        let mut run = Map::new();
+        run.insert("eligible".into(), Value::Bool(first.eligible));
+        run.insert("reason".into(), Value::String(first.reason.clone()));
+        run.insert("user_ids".into(), Value::Array(ids));
+        out.push(Value::Object(run));
     }
     Value::Array(out)
 }
@@ -71,6 +82,7 @@ pub fn expand_event_data(data: &mut Value) {
 mod tests {
     use super::*;
     use crate::ids::UserId;
+    use serde_json::json;
 
     fn note(eligible: bool, reason: &str) -> CandidateNote {
         CandidateNote {
