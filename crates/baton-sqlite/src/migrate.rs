@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_fts_by_writer.sql")),
     (9, include_str!("../migrations/0009_no_events_kind_index.sql")),
     (10, include_str!("../migrations/0010_fts_progress.sql")),
+    (11, include_str!("../migrations/0011_notifications_by_user.sql")),
 ];
 
 /// Bring the schema up to date, each step in its own transaction.
@@ -60,4 +61,65 @@ pub fn migrate(conn: &mut Connection) -> StoreResult<()> {
         tracing::info!(version, "sqlite migration applied");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Apply the migrations up to and including `last`.
+    fn migrate_to(conn: &Connection, last: i64) {
+        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v <= last) {
+            conn.execute_batch(sql)
+                .unwrap_or_else(|e| panic!("migration {version}: {e}"));
+        }
+    }
+
+    #[test]
+    fn notifications_move_to_user_order_with_their_unread_counts() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate_to(&conn, 10);
+        conn.execute_batch(
+            "INSERT INTO workspaces (id, name, created_at) VALUES ('w', 'Acme', 0);
+             INSERT INTO users (id, workspace_id, email, name, handle, role, active, availability, created_at, updated_at)
+             VALUES ('ann', 'w', 'ann@x', 'Ann', 'ann', 'agent', 1, 'online', 0, 0),
+                    ('bob', 'w', 'bob@x', 'Bob', 'bob', 'agent', 1, 'online', 0, 0);
+             INSERT INTO notifications (id, workspace_id, user_id, kind, title, body, in_app, created_at, read_at) VALUES
+               ('n1', 'w', 'ann', 'assigned', 't', 'b', 1, 1, NULL),
+               ('n2', 'w', 'ann', 'assigned', 't', 'b', 1, 2, 5),
+               ('n3', 'w', 'ann', 'assigned', 't', 'b', 1, 3, NULL),
+               ('n4', 'w', 'ann', 'assigned', 't', 'b', 0, 4, NULL),
+               ('n5', 'w', 'bob', 'mentioned', 't', 'b', 1, 5, 6);",
+        )
+        .unwrap();
+        apply_one(&conn, 11);
+        let ids: Vec<String> = conn
+            .prepare("SELECT id FROM notifications ORDER BY user_id, created_at")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(ids, ["n1", "n2", "n3", "n4", "n5"], "every notification kept");
+        let read_at: Option<i64> = conn
+            .query_row("SELECT read_at FROM notifications WHERE id = 'n2'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(read_at, Some(5));
+        let counts: Vec<(String, i64)> = conn
+            .prepare("SELECT user_id, n FROM notification_unread ORDER BY user_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(counts, [("ann".to_string(), 2)], "in-app, not yet read");
+    }
+
+    /// Apply only migration `version`.
+    fn apply_one(conn: &Connection, version: i64) {
+        let (_, sql) = MIGRATIONS.iter().find(|(v, _)| *v == version).unwrap();
+        conn.execute_batch(sql).unwrap();
+    }
 }

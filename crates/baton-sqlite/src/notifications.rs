@@ -86,8 +86,15 @@ pub fn insert_notification(conn: &Connection, n: &Notification, in_app: bool) ->
             ts(n.created_at),
             ts_opt(n.read_at)
         ],
-    )
-    .map(drop)
+    )?;
+    if in_app && n.read_at.is_none() {
+        exec(
+            conn,
+            "INSERT INTO notification_unread (user_id, n) VALUES (?1, 1) ON CONFLICT DO UPDATE SET n = n + 1",
+            [n.user_id.to_string()],
+        )?;
+    }
+    Ok(())
 }
 
 pub fn notifications(
@@ -99,12 +106,14 @@ pub fn notifications(
 ) -> R<Vec<Notification>> {
     let (bt, bid) = match before {
         Some((t, id)) => (ts(t), id.to_string()),
-        None => (i64::MAX, String::new()),
+        // Every id sorts before this one (ids are lowercase hex and '-').
+        None => (i64::MAX, "~".to_string()),
     };
+    // A row-value bound, so the page starts with a seek in the user's
+    // (created_at, id) order rather than a walk past the pages before it.
     let sql = format!(
         "SELECT {N_COLS} FROM notifications WHERE user_id = ?1 AND workspace_id = ?2 AND in_app = 1 \
-         AND (created_at < ?3 OR (created_at = ?3 AND id < ?4) OR ?4 = '') \
-         ORDER BY created_at DESC, id DESC LIMIT ?5"
+         AND (created_at, id) < (?3, ?4) ORDER BY created_at DESC, id DESC LIMIT ?5"
     );
     conn.prepare_cached(&sql)
         .and_then(|mut s| {
@@ -118,8 +127,10 @@ pub fn notifications(
 }
 
 pub fn unread_count(conn: &Connection, ws: WorkspaceId, user: UserId) -> R<i64> {
+    // The count is kept per user; a user belongs to one workspace.
     conn.prepare_cached(
-        "SELECT count(*) FROM notifications WHERE user_id = ?1 AND workspace_id = ?2 AND in_app = 1 AND read_at IS NULL",
+        "SELECT coalesce((SELECT u.n FROM notification_unread u JOIN users ON users.id = u.user_id \
+         WHERE u.user_id = ?1 AND users.workspace_id = ?2), 0)",
     )
     .and_then(|mut s| s.query_row(params![user.to_string(), ws.to_string()], |r| r.get(0)))
     .map_err(db_err)
@@ -132,11 +143,19 @@ pub fn mark_read(
     id: NotificationId,
     at: Timestamp,
 ) -> R<Option<Notification>> {
-    exec(
+    let first_read = exec(
         conn,
-        "UPDATE notifications SET read_at = coalesce(read_at, ?4) WHERE id = ?1 AND user_id = ?2 AND workspace_id = ?3 AND in_app = 1",
+        "UPDATE notifications SET read_at = ?4 \
+         WHERE id = ?1 AND user_id = ?2 AND workspace_id = ?3 AND in_app = 1 AND read_at IS NULL",
         params![id.to_string(), user.to_string(), ws.to_string(), ts(at)],
     )?;
+    if first_read == 1 {
+        exec(
+            conn,
+            "UPDATE notification_unread SET n = max(n - 1, 0) WHERE user_id = ?1",
+            [user.to_string()],
+        )?;
+    }
     let sql = format!(
         "SELECT {N_COLS} FROM notifications WHERE id = ?1 AND user_id = ?2 AND workspace_id = ?3 AND in_app = 1"
     );

@@ -334,6 +334,15 @@ pub async fn notifications_page_newest_first_and_are_marked_read(store: Arc<dyn 
         "not_found",
         "someone else's notification"
     );
+    assert_eq!(inbox(&f, &f.alice).await.1, 2, "and it left the count alone");
+    for n in &all[1..] {
+        f.store
+            .mark_notification_read(f.ws, f.alice.id, n.id)
+            .await
+            .unwrap();
+    }
+    assert_eq!(inbox(&f, &f.alice).await.1, 0);
+    assert_eq!(inbox(&f, &f.alice).await.0.len(), 3, "read ones stay listed");
 }
 
 pub async fn deliveries_are_retried_with_backoff_and_given_up(store: Arc<dyn Store>) {
