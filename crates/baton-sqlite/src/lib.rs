@@ -4,6 +4,7 @@
 mod agents;
 mod checkpoint;
 mod fts;
+mod intern;
 mod migrate;
 mod notifications;
 mod options;

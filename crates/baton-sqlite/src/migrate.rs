@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_no_events_kind_index.sql")),
     (10, include_str!("../migrations/0010_fts_progress.sql")),
     (11, include_str!("../migrations/0011_notifications_by_user.sql")),
+    (12, include_str!("../migrations/0012_interned.sql")),
 ];
 
 /// Bring the schema up to date, each step in its own transaction.

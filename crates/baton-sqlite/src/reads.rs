@@ -358,6 +358,7 @@ pub fn timeline(
                 .collect()
         })
         .map_err(db_err)?;
+    let items = finish_events(conn, items)?;
     Ok(Page::from_overfetch(items, limit, |e| e.seq.to_string()))
 }
 
@@ -422,6 +423,7 @@ pub fn audit(
                 .map_err(db_err)?
         }
     };
+    let items = finish_events(conn, items)?;
     Ok(Page::from_overfetch(items, limit, |e| e.seq.to_string()))
 }
 
@@ -437,6 +439,7 @@ pub fn events_after(conn: &Connection, ws: WorkspaceId, after: i64, limit: u32) 
                 .collect()
         })
         .map_err(db_err)
+        .and_then(|events| finish_events(conn, events))
 }
 
 /// Events after `after` of the given kinds, in order.
@@ -460,6 +463,17 @@ pub fn events_after_of(
                 .collect()
         })
         .map_err(db_err)
+        .and_then(|events| finish_events(conn, events))
+}
+
+/// Events as the API shows them: interned parts of routing explanations put
+/// back, and candidate runs expanded.
+fn finish_events(conn: &Connection, mut events: Vec<Event>) -> R<Vec<Event>> {
+    for e in &mut events {
+        crate::intern::inflate(conn, &mut e.event.data)?;
+        baton_core::routing::explain::expand_event_data(&mut e.event.data);
+    }
+    Ok(events)
 }
 
 /// Events after ?2 of ?1 whose kind is one of ?4.. (`kinds` of them), at most ?3.

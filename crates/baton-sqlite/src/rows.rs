@@ -306,7 +306,8 @@ pub fn message(row: &Row<'_>) -> rusqlite::Result<Message> {
 pub const EVENT_COLS: &str =
     "seq, workspace_id, kind, conversation_id, actor, at, before, after, reason, data";
 
-/// An event row.
+/// An event row, as stored: its routing explanation may still hold
+/// interned parts and candidate runs (see `reads::finish_events`).
 pub fn event(row: &Row<'_>) -> rusqlite::Result<Event> {
     let kind: String = row.get(2)?;
     let kind = EventKind::parse(&kind).ok_or_else(|| {
@@ -323,11 +324,7 @@ pub fn event(row: &Row<'_>) -> rusqlite::Result<Event> {
             before: j(row, 6)?,
             after: j(row, 7)?,
             reason: row.get(8)?,
-            data: {
-                let mut data = j(row, 9)?;
-                baton_core::routing::explain::expand_event_data(&mut data);
-                data
-            },
+            data: j(row, 9)?,
         },
     })
 }

@@ -59,6 +59,8 @@ pub struct WriterCache {
     team_prefs: HashMap<TeamId, Vec<(UserId, baton_core::notify::Preferences)>>,
     /// Each user's stored preferences (`None`: the defaults).
     prefs: HashMap<UserId, Option<baton_core::notify::Preferences>>,
+    /// Interned explanation parts (see `intern`); dropped with any rollback.
+    interned: crate::intern::Interned,
     /// Workspaces whose rules the running job wrote: what it reads back
     /// after writing is not yet committed, so those entries are dropped
     /// again when the job ends, kept or rolled back.
@@ -100,6 +102,7 @@ impl WriterCache {
     /// rosters may hold its steps.
     pub fn job_failed(&mut self) {
         self.rosters_changed();
+        self.interned.clear();
     }
 
     fn rules_written(&mut self, ws: WorkspaceId) {
@@ -118,6 +121,7 @@ impl WriterCache {
     pub fn forget_all(&mut self) {
         self.rules.clear();
         self.rosters_changed();
+        self.interned.clear();
         self.written.clear();
     }
 
@@ -822,6 +826,10 @@ impl WriteTx for SqliteTx<'_> {
         let mut out = Vec::with_capacity(events.len());
         for (i, e) in events.into_iter().enumerate() {
             let seq = first + i as i64;
+            let data = match crate::intern::compact(self.conn, &mut self.cache.interned, &e.data)? {
+                Some(stored) => stored,
+                None => json(&e.data),
+            };
             stmt.execute(params![
                 wid,
                 seq,
@@ -832,7 +840,7 @@ impl WriteTx for SqliteTx<'_> {
                 json(&e.before),
                 json(&e.after),
                 e.reason,
-                json(&e.data)
+                data
             ])
             .map_err(db_err)?;
             out.push(Event {

@@ -168,3 +168,73 @@ async fn a_job_that_fails_after_writing_runs_the_others_again() {
     // it ran once, each in its own savepoint.
     assert_eq!(group_with_a_failure(true).await, [[2; 5], [1; 5]].concat());
 }
+
+/// A team of `n` online agents and a rule sending everyone to it round robin.
+async fn round_robin_team(store: &impl Store, ws: WorkspaceId, n: usize) {
+    let sys = Actor::system("test");
+    let team = store.create_team(ws, &sys, "Support").await.unwrap().id;
+    for i in 0..n {
+        let u = store
+            .create_user(
+                ws,
+                &sys,
+                NewUser {
+                    email: Email::parse(&format!("agent{i}@acme.example")).unwrap(),
+                    name: format!("Agent {i}"),
+                    handle: None,
+                    role: Role::Agent,
+                    password_hash: None,
+                    availability: Availability::Online,
+                    max_open: None,
+                },
+            )
+            .await
+            .unwrap();
+        store.add_team_member(ws, &sys, team, u.id).await.unwrap();
+    }
+    let rule = RuleInput {
+        name: "everyone".into(),
+        enabled: true,
+        position: None,
+        conditions: vec![],
+        actions: serde_json::from_value(serde_json::json!([{"type": "round_robin", "team_id": team}]))
+            .unwrap(),
+    };
+    store.create_rule(ws, &sys, rule).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_explanation_first_written_in_a_group_that_rolled_back_reads_back_whole() {
+    let (store, ws, ch) = acme_with_api_channel(&db_url()).await;
+    // Twelve candidates: their ids are long enough to be stored once and
+    // referred to (see `intern`), and nothing has stored them yet.
+    round_robin_team(store.as_ref(), ws, 12).await;
+    let blocker = hold_writer(store.clone(), 300).await;
+    let routed = in_tx_repeatable(store.as_ref(), move |tx| {
+        Box::pin(async move { ops::inbound(tx, ws, ch, contact("routed"), "hello", None).await })
+    });
+    let doomed = in_tx_repeatable(store.as_ref(), move |tx| {
+        Box::pin(async move {
+            ops::inbound(tx, ws, ch, contact("doomed"), "hello", None).await?;
+            Err::<InboundOutcome, _>(StoreError::invalid("doomed", "fails after writing"))
+        })
+    });
+    let (routed, doomed) = futures::future::join(routed, doomed).await;
+    blocker.await.unwrap();
+    assert!(doomed.is_err());
+    assert_doomed_rolled_back(store.as_ref(), ws).await;
+    // The routed message ran twice: its first interning was rolled back
+    // with the group, so the second must not trust what the first stored.
+    let conv = routed.unwrap().view.conversation.id;
+    let timeline = store.timeline(ws, conv, &PageRequest::first(50)).await.unwrap();
+    let routing = timeline
+        .items
+        .iter()
+        .find_map(|e| e.event.data.get("routing"))
+        .expect("a routing explanation");
+    assert_eq!(
+        routing["candidates"].as_array().map(Vec::len),
+        Some(12),
+        "{routing}"
+    );
+}
