@@ -20,6 +20,7 @@
 use crate::rows::db_err;
 use baton_store::StoreResult as R;
 use rusqlite::{Connection, OptionalExtension, params};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -38,57 +39,136 @@ pub type Interned = HashMap<String, i64>;
 
 /// The stored form of an event's data: `Some(text)` when its routing
 /// explanation had parts to intern, `None` to store `data` as it is.
+///
+/// This runs for every routed message: the stored text is written straight
+/// from the borrowed explanation (no copy of it is built).
 pub fn compact(conn: &Connection, known: &mut Interned, data: &Value) -> R<Option<String>> {
-    let Some(routing) = data.get("routing").and_then(Value::as_object) else {
+    let (Some(fields), Some(routing)) = (data.as_object(), data.get("routing").and_then(Value::as_object))
+    else {
         return Ok(None);
     };
-    let mut out = routing.clone();
-    let mut changed = false;
-    if let Some(Value::Array(runs)) = routing.get(RUNS) {
-        let ids: Vec<&Value> = runs
+    let mut ids = None;
+    if let Some(Value::Array(runs)) = routing.get(RUNS)
+        && runs
+            .iter()
+            .all(|r| r.get("user_ids").is_some_and(Value::is_array))
+    {
+        let all: Vec<&Value> = runs
             .iter()
             .filter_map(|r| r.get("user_ids").and_then(Value::as_array))
             .flatten()
             .collect();
-        let text =
-            serde_json::to_string(&ids).map_err(|e| baton_store::StoreError::Database(e.to_string()))?;
-        if text.len() >= MIN_LEN
-            && runs
-                .iter()
-                .all(|r| r.get("user_ids").is_some_and(Value::is_array))
-        {
-            let id = intern(conn, known, text)?;
-            let counted = runs
-                .iter()
-                .map(|r| {
-                    let mut r = r.as_object().cloned().unwrap_or_default();
-                    let n = r
-                        .remove("user_ids")
-                        .and_then(|v| v.as_array().map(Vec::len))
-                        .unwrap_or(0);
-                    r.insert("n".into(), Value::from(n));
-                    Value::Object(r)
-                })
-                .collect();
-            out.insert(RUNS.into(), Value::Array(counted));
-            out.insert(IDS.into(), reference(id));
-            changed = true;
-        }
-    }
-    if let Some(skipped @ Value::Array(_)) = routing.get(SKIPPED) {
-        let text = skipped.to_string();
+        let text = to_text(&all)?;
         if text.len() >= MIN_LEN {
-            let id = intern(conn, known, text)?;
-            out.insert(SKIPPED.into(), reference(id));
-            changed = true;
+            ids = Some(intern(conn, known, text)?);
         }
     }
-    if !changed {
+    let mut skipped = None;
+    if let Some(list @ Value::Array(_)) = routing.get(SKIPPED) {
+        let text = to_text(list)?;
+        if text.len() >= MIN_LEN {
+            skipped = Some(intern(conn, known, text)?);
+        }
+    }
+    if ids.is_none() && skipped.is_none() {
         return Ok(None);
     }
-    let mut stored = data.as_object().cloned().unwrap_or_default();
-    stored.insert("routing".into(), Value::Object(out));
-    Ok(Some(Value::Object(stored).to_string()))
+    let routing = StoredRouting {
+        routing,
+        ids,
+        skipped,
+    };
+    to_text(&StoredData { fields, routing }).map(Some)
+}
+
+fn to_text(v: &impl Serialize) -> R<String> {
+    serde_json::to_string(v).map_err(|e| baton_store::StoreError::Database(e.to_string()))
+}
+
+/// An event's data with its routing explanation in stored form.
+struct StoredData<'a> {
+    fields: &'a Map<String, Value>,
+    routing: StoredRouting<'a>,
+}
+
+impl Serialize for StoredData<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.fields.len()))?;
+        for (k, v) in self.fields {
+            if k == "routing" {
+                m.serialize_entry(k, &self.routing)?;
+            } else {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        m.end()
+    }
+}
+
+/// A routing explanation with its interned parts replaced by references.
+struct StoredRouting<'a> {
+    routing: &'a Map<String, Value>,
+    ids: Option<i64>,
+    skipped: Option<i64>,
+}
+
+impl Serialize for StoredRouting<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in self.routing {
+            match (k.as_str(), v, self.ids, self.skipped) {
+                (RUNS, Value::Array(runs), Some(_), _) => m.serialize_entry(k, &CountedRuns(runs))?,
+                (SKIPPED, _, _, Some(id)) => m.serialize_entry(k, &Ref(id))?,
+                _ => m.serialize_entry(k, v)?,
+            }
+        }
+        if let Some(id) = self.ids {
+            m.serialize_entry(IDS, &Ref(id))?;
+        }
+        m.end()
+    }
+}
+
+/// Candidate runs with a count in place of their ids.
+struct CountedRuns<'a>(&'a [Value]);
+
+impl Serialize for CountedRuns<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for run in self.0 {
+            seq.serialize_element(&CountedRun(run))?;
+        }
+        seq.end()
+    }
+}
+
+struct CountedRun<'a>(&'a Value);
+
+impl Serialize for CountedRun<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        if let Some(run) = self.0.as_object() {
+            for (k, v) in run {
+                if k == "user_ids" {
+                    m.serialize_entry("n", &v.as_array().map_or(0, Vec::len))?;
+                } else {
+                    m.serialize_entry(k, v)?;
+                }
+            }
+        }
+        m.end()
+    }
+}
+
+/// `{"interned": id}`.
+struct Ref(i64);
+
+impl Serialize for Ref {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry(INTERNED, &self.0)?;
+        m.end()
+    }
 }
 
 /// Put interned parts of a stored explanation back (the inverse of
@@ -120,12 +200,6 @@ pub fn inflate(conn: &Connection, data: &mut Value) -> R<()> {
         }
     }
     Ok(())
-}
-
-fn reference(id: i64) -> Value {
-    let mut m = Map::new();
-    m.insert(INTERNED.into(), Value::from(id));
-    Value::Object(m)
 }
 
 fn referenced(v: &Value) -> Option<i64> {
