@@ -11,19 +11,12 @@
 //! Each workspace is followed by its own task, one batch of events at a time:
 //! the conversations of a batch are answered concurrently, the cursor is saved
 //! after the whole batch.
-//!
-//! A follower reads the log only when a wake-up since its last read may
-//! hold an event for it (`Wakeup::agents`), when wake-ups were lost, and on
-//! the periodic look. Under routed load most commits hold only messages
-//! written into no AI session: reading them after every commit cost about
-//! a twentieth of the server's CPU, for nothing.
 
 use crate::agents::{AgentHub, Trigger};
 use baton_core::*;
 use baton_store::{AgentCommit, Store, StoreError, StoreResult};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 use tokio::sync::{Notify, broadcast, watch};
 
@@ -34,81 +27,39 @@ pub const PERIOD: Duration = Duration::from_secs(5);
 const BATCH: u32 = 200;
 /// The kinds [`handle`] reacts to; the worker reads no others, so a busy
 /// workspace's assignments and notes cost it nothing.
-const FOLLOWED: &[EventKind] = baton_store::AGENT_EVENT_KINDS;
-
-/// What the dispatcher tells one workspace's follower.
-struct Follower {
-    notify: Notify,
-    /// Set (before `seen` moves) by each wake-up that may hold an event the
-    /// follower acts on, by lost wake-ups and by the periodic look; the
-    /// follower clears it (after reading `seen`) when it decides to read.
-    read: AtomicBool,
-    /// The newest seq announced by a wake-up.
-    seen: AtomicI64,
-}
-
-impl Follower {
-    fn new() -> Follower {
-        Follower {
-            notify: Notify::new(),
-            // A new follower reads from its saved cursor first.
-            read: AtomicBool::new(true),
-            seen: AtomicI64::new(0),
-        }
-    }
-
-    /// A commit up to `seq` (which may hold something to act on if `agents`).
-    fn woken(&self, seq: i64, agents: bool) {
-        if agents {
-            self.read.store(true, Ordering::SeqCst);
-        }
-        self.seen.fetch_max(seq, Ordering::SeqCst);
-        self.notify.notify_one();
-    }
-
-    /// Read the log on the next turn whatever the wake-ups said.
-    fn look(&self) {
-        self.read.store(true, Ordering::SeqCst);
-        self.notify.notify_one();
-    }
-
-    /// `None` if the follower must read; otherwise the seq up to which
-    /// every commit was announced as holding nothing for it.
-    fn nothing_up_to(&self) -> Option<i64> {
-        // `seen` first: a wake-up counted in it set `read` before it, so
-        // the swap below sees that (or an earlier read covered it).
-        let seen = self.seen.load(Ordering::SeqCst);
-        (!self.read.swap(false, Ordering::SeqCst)).then_some(seen)
-    }
-}
+const FOLLOWED: &[EventKind] = &[
+    EventKind::ArticleCreated,
+    EventKind::ArticleUpdated,
+    EventKind::ArticleDeleted,
+    EventKind::SessionStarted,
+    EventKind::MessageCreated,
+];
 
 /// Run until `stopping` turns true.
 pub async fn run(hub: Arc<AgentHub>, store: Arc<dyn Store>, mut stopping: watch::Receiver<bool>) {
     let mut wakeups = store.subscribe();
-    let mut workers: HashMap<WorkspaceId, Arc<Follower>> = HashMap::new();
+    let mut workers: HashMap<WorkspaceId, Arc<Notify>> = HashMap::new();
     let mut tick = tokio::time::interval(PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let stop = stopping.clone();
     loop {
-        let follower = |ws: WorkspaceId, workers: &mut HashMap<WorkspaceId, Arc<Follower>>| {
-            workers
-                .entry(ws)
-                .or_insert_with(|| {
-                    let f = Arc::new(Follower::new());
-                    tokio::spawn(follow(hub.clone(), store.clone(), ws, f.clone(), stop.clone()));
-                    f
-                })
-                .clone()
+        let poke = |ws: WorkspaceId, workers: &mut HashMap<WorkspaceId, Arc<Notify>>| {
+            let notify = workers.entry(ws).or_insert_with(|| {
+                let n = Arc::new(Notify::new());
+                tokio::spawn(follow(hub.clone(), store.clone(), ws, n.clone(), stop.clone()));
+                n
+            });
+            notify.notify_one();
         };
         tokio::select! {
             _ = tick.tick() => match store.workspace_ids().await {
-                Ok(ids) => ids.into_iter().for_each(|ws| follower(ws, &mut workers).look()),
+                Ok(ids) => ids.into_iter().for_each(|ws| poke(ws, &mut workers)),
                 Err(e) => tracing::warn!(error = %e, "agent worker cannot list workspaces"),
             },
             w = wakeups.recv() => match w {
-                Ok(w) => follower(w.workspace_id, &mut workers).woken(w.seq, w.agents),
+                Ok(w) => poke(w.workspace_id, &mut workers),
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    workers.values().for_each(|f| f.look());
+                    workers.values().for_each(|n| n.notify_one());
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
             },
@@ -125,7 +76,7 @@ async fn follow(
     hub: Arc<AgentHub>,
     store: Arc<dyn Store>,
     ws: WorkspaceId,
-    me: Arc<Follower>,
+    notify: Arc<Notify>,
     mut stopping: watch::Receiver<bool>,
 ) {
     let mut cursor = loop {
@@ -137,22 +88,10 @@ async fn follow(
             }
         }
     };
-    // A full batch leaves more to read, whatever the wake-ups say.
-    let mut more = false;
     loop {
         if *stopping.borrow() {
             return;
         }
-        if !more && let Some(upto) = me.nothing_up_to() {
-            // Kept in memory only, like the jump below.
-            cursor = cursor.max(upto);
-            tokio::select! {
-                _ = me.notify.notified() => {}
-                _ = stopping.changed() => {}
-            }
-            continue;
-        }
-        more = false;
         // Everything up to `head` is committed; if the batch comes back short,
         // no followed event up to it is left, and the cursor jumps there (the
         // next read then starts past all the events nobody here follows).
@@ -161,7 +100,6 @@ async fn follow(
             Err(e) => {
                 tracing::warn!(error = %e, %ws, "agent worker cannot read the log's head; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                more = true;
                 continue;
             }
         };
@@ -170,7 +108,6 @@ async fn follow(
             Err(e) => {
                 tracing::warn!(error = %e, %ws, "agent worker cannot read events; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                more = true;
                 continue;
             }
         };
@@ -179,7 +116,7 @@ async fn follow(
             // saved cursor again, which costs time, not correctness.
             cursor = cursor.max(head);
             tokio::select! {
-                _ = me.notify.notified() => {}
+                _ = notify.notified() => {}
                 _ = stopping.changed() => {}
             }
             continue;
@@ -204,8 +141,11 @@ async fn follow(
         }))
         .await;
         if let Some(last) = events.last() {
-            more = events.len() >= BATCH as usize;
-            cursor = if more { last.seq } else { last.seq.max(head) };
+            cursor = if events.len() < BATCH as usize {
+                last.seq.max(head)
+            } else {
+                last.seq
+            };
         }
         if let Err(e) = store.set_agent_cursor(ws, cursor).await {
             // Not fatal: a restart re-reads from the old cursor and the
@@ -237,7 +177,11 @@ async fn handle(hub: &AgentHub, store: &Arc<dyn Store>, e: &Event) {
         EventKind::MessageCreated if ev.data["kind"] == "incoming" => {
             // Written into no AI session: nothing to answer, nothing to read.
             // (Events written before they named the session do not say.)
-            if !baton_store::wakes_agents(ev) {
+            if ev
+                .data
+                .get("active_session_id")
+                .is_some_and(serde_json::Value::is_null)
+            {
                 return;
             }
             let (Some(conv), Some(message)) =
@@ -302,33 +246,5 @@ where
                 tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt + 1))).await;
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_follower_reads_first_and_then_only_when_a_wake_up_may_concern_it() {
-        let f = Follower::new();
-        assert_eq!(
-            f.nothing_up_to(),
-            None,
-            "a new follower reads from its saved cursor"
-        );
-        f.woken(10, false);
-        f.woken(12, false);
-        assert_eq!(f.nothing_up_to(), Some(12), "nothing up to 12: skip to it");
-        f.woken(20, true);
-        f.woken(25, false);
-        assert_eq!(f.nothing_up_to(), None, "20 may hold something: read");
-        assert_eq!(f.nothing_up_to(), Some(25));
-        f.look();
-        assert_eq!(
-            f.nothing_up_to(),
-            None,
-            "the periodic look and lost wake-ups read"
-        );
     }
 }
