@@ -79,6 +79,9 @@ test("snooze, priority and tags from the conversation page", async () => {
   await page.press("#tag-input", "Enter");
   await until(c.id, (v) => JSON.stringify(v.tags) === '["billing","vip"]', "tags added");
   await page.locator("[data-slot=tags] [data-tag=vip]").waitFor({ timeout: 3000 });
+  // The chip can arrive by the live update before the form's own answer,
+  // which is what clears the input: wait for that answer.
+  await page.waitForFunction(() => document.querySelector("#tag-input").value === "", null, { timeout: 3000 });
   assert.equal(await page.inputValue("#tag-input"), "");
   await page.click('button[aria-label="Remove tag vip"]');
   await page.locator("[data-slot=tags] [data-tag=vip]").waitFor({ state: "detached", timeout: 3000 });
