@@ -9,7 +9,7 @@ use baton_core::directory::UserPatch;
 use baton_core::*;
 use baton_sqlite::SqliteStore;
 use baton_store::*;
-use common::{acme_with_api_channel, db_url};
+use common::{acme_with_api_channel, db_url, team_routed_by};
 use std::sync::Arc;
 
 fn tag_rule(tag: &str) -> RuleInput {
@@ -107,37 +107,7 @@ async fn a_rule_written_by_a_job_that_fails_is_never_routed_by() {
 /// A team of two online agents and a rule sending everyone to it by `mode`
 /// (`round_robin` or `balanced`).
 async fn team_of_two(store: &dyn Store, ws: WorkspaceId, mode: &str) -> (TeamId, [UserId; 2]) {
-    let sys = Actor::system("test");
-    let team = store.create_team(ws, &sys, "Support").await.unwrap().id;
-    let mut users = Vec::new();
-    for name in ["ann", "bob"] {
-        let u = store
-            .create_user(
-                ws,
-                &sys,
-                NewUser {
-                    email: Email::parse(&format!("{name}@acme.example")).unwrap(),
-                    name: name.into(),
-                    handle: None,
-                    role: Role::Agent,
-                    password_hash: None,
-                    availability: Availability::Online,
-                    max_open: None,
-                },
-            )
-            .await
-            .unwrap();
-        store.add_team_member(ws, &sys, team, u.id).await.unwrap();
-        users.push(u.id);
-    }
-    let rule = RuleInput {
-        name: "everyone".into(),
-        enabled: true,
-        position: None,
-        conditions: vec![],
-        actions: serde_json::from_value(serde_json::json!([{"type": mode, "team_id": team}])).unwrap(),
-    };
-    store.create_rule(ws, &sys, rule).await.unwrap();
+    let (team, users) = team_routed_by(store, ws, mode, &["ann", "bob"]).await;
     (team, [users[0], users[1]])
 }
 

@@ -7,7 +7,7 @@ mod common;
 
 use baton_core::*;
 use baton_store::*;
-use common::{acme_with_api_channel, db_url};
+use common::{acme_with_api_channel, db_url, team_routed_by};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -169,46 +169,14 @@ async fn a_job_that_fails_after_writing_runs_the_others_again() {
     assert_eq!(group_with_a_failure(true).await, [[2; 5], [1; 5]].concat());
 }
 
-/// A team of `n` online agents and a rule sending everyone to it round robin.
-async fn round_robin_team(store: &impl Store, ws: WorkspaceId, n: usize) {
-    let sys = Actor::system("test");
-    let team = store.create_team(ws, &sys, "Support").await.unwrap().id;
-    for i in 0..n {
-        let u = store
-            .create_user(
-                ws,
-                &sys,
-                NewUser {
-                    email: Email::parse(&format!("agent{i}@acme.example")).unwrap(),
-                    name: format!("Agent {i}"),
-                    handle: None,
-                    role: Role::Agent,
-                    password_hash: None,
-                    availability: Availability::Online,
-                    max_open: None,
-                },
-            )
-            .await
-            .unwrap();
-        store.add_team_member(ws, &sys, team, u.id).await.unwrap();
-    }
-    let rule = RuleInput {
-        name: "everyone".into(),
-        enabled: true,
-        position: None,
-        conditions: vec![],
-        actions: serde_json::from_value(serde_json::json!([{"type": "round_robin", "team_id": team}]))
-            .unwrap(),
-    };
-    store.create_rule(ws, &sys, rule).await.unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_explanation_first_written_in_a_group_that_rolled_back_reads_back_whole() {
     let (store, ws, ch) = acme_with_api_channel(&db_url()).await;
     // Twelve candidates: their ids are long enough to be stored once and
     // referred to (see `intern`), and nothing has stored them yet.
-    round_robin_team(store.as_ref(), ws, 12).await;
+    let names: Vec<String> = (0..12).map(|i| format!("agent{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    team_routed_by(store.as_ref(), ws, "round_robin", &names).await;
     let blocker = hold_writer(store.clone(), 300).await;
     let routed = in_tx_repeatable(store.as_ref(), move |tx| {
         Box::pin(async move { ops::inbound(tx, ws, ch, contact("routed"), "hello", None).await })

@@ -38,3 +38,45 @@ pub async fn acme_on(store: Arc<SqliteStore>) -> (Arc<SqliteStore>, WorkspaceId,
         .id;
     (store, ws, ch)
 }
+
+/// A team of online agents named `names` and a rule sending everyone to it
+/// by `mode` (`round_robin` or `balanced`); returns the team and the agents.
+pub async fn team_routed_by(
+    store: &dyn Store,
+    ws: WorkspaceId,
+    mode: &str,
+    names: &[&str],
+) -> (TeamId, Vec<UserId>) {
+    let sys = Actor::system("test");
+    let team = store.create_team(ws, &sys, "Support").await.unwrap().id;
+    let mut users = Vec::new();
+    for name in names {
+        let u = store
+            .create_user(
+                ws,
+                &sys,
+                NewUser {
+                    email: Email::parse(&format!("{name}@acme.example")).unwrap(),
+                    name: (*name).into(),
+                    handle: None,
+                    role: Role::Agent,
+                    password_hash: None,
+                    availability: Availability::Online,
+                    max_open: None,
+                },
+            )
+            .await
+            .unwrap();
+        store.add_team_member(ws, &sys, team, u.id).await.unwrap();
+        users.push(u.id);
+    }
+    let rule = RuleInput {
+        name: "everyone".into(),
+        enabled: true,
+        position: None,
+        conditions: vec![],
+        actions: serde_json::from_value(serde_json::json!([{"type": mode, "team_id": team}])).unwrap(),
+    };
+    store.create_rule(ws, &sys, rule).await.unwrap();
+    (team, users)
+}
