@@ -38,7 +38,12 @@ pub fn parse(payload: &str, node: Uuid) -> Option<Wakeup> {
     {
         return None;
     }
-    Some(Wakeup { workspace_id, seq })
+    // The payload does not say; the agents' worker reads to find out.
+    Some(Wakeup {
+        workspace_id,
+        seq,
+        agents: true,
+    })
 }
 
 /// Queue one notification per wake-up in the open transaction.
@@ -124,6 +129,7 @@ mod tests {
         let w = Wakeup {
             workspace_id: WorkspaceId::new_v7(),
             seq: 42,
+            agents: true,
         };
         let me = Uuid::now_v7();
         let other = Uuid::now_v7();

@@ -159,6 +159,7 @@ pub async fn seed(
         let wake = Wakeup {
             workspace_id: ws,
             seq,
+            agents: true,
         };
         listen::notify(&mut tx, &[wake], node).await?;
         tx.commit().await.map_err(db_err)?;

@@ -189,9 +189,11 @@ impl<'c> PgTx<'c> {
         for (ws, last) in self.appended.drain(..) {
             match wakes.iter_mut().find(|w| w.workspace_id == ws) {
                 Some(w) => w.seq = w.seq.max(last),
+                // Not checked on this backend: the agents' worker reads.
                 None => wakes.push(Wakeup {
                     workspace_id: ws,
                     seq: last,
+                    agents: true,
                 }),
             }
         }

@@ -418,9 +418,11 @@ impl Store for SqliteStore {
         let now = self.clock.now();
         let n = self.raw(move |c| seed::seed(c, ws, &spec, now)).await?;
         if let Ok(seq) = self.latest_seq(ws).await {
+            // Seeded events are not checked one by one.
             let _ = self.wake.send(Wakeup {
                 workspace_id: ws,
                 seq,
+                agents: true,
             });
         }
         Ok(n)

@@ -22,8 +22,9 @@ pub struct SqliteTx<'c> {
     pub conn: &'c mut Connection,
     /// The clock reading for this job.
     pub now: Timestamp,
-    /// Events appended by this job: (workspace, last seq).
-    pub appended: Vec<(WorkspaceId, i64)>,
+    /// Events appended by this job: (workspace, last seq, whether any of
+    /// them wakes the agents' worker).
+    pub appended: Vec<(WorkspaceId, i64, bool)>,
     /// Conversations as loaded in this job, so updates write only what changed.
     pub loaded: Vec<Conversation>,
     /// A conversation this job changed and has not written yet (see
@@ -823,6 +824,7 @@ impl WriteTx for SqliteTx<'_> {
             )
             .map_err(db_err)?;
         let wid = ws.to_string();
+        let agents = events.iter().any(baton_store::wakes_agents);
         let mut out = Vec::with_capacity(events.len());
         for (i, e) in events.into_iter().enumerate() {
             let seq = first + i as i64;
@@ -849,7 +851,7 @@ impl WriteTx for SqliteTx<'_> {
                 event: e,
             });
         }
-        self.appended.push((ws, last));
+        self.appended.push((ws, last, agents));
         Ok(out)
     }
 

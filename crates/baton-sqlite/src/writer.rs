@@ -143,8 +143,12 @@ fn run_group(
             for (reply, outcome) in results {
                 let _ = reply.send(outcome);
             }
-            for (workspace_id, seq) in latest {
-                let _ = wake.send(Wakeup { workspace_id, seq });
+            for (workspace_id, Head { seq, agents }) in latest {
+                let _ = wake.send(Wakeup {
+                    workspace_id,
+                    seq,
+                    agents,
+                });
             }
             // After the answers: a catch-up checkpoint must not delay them.
             checkpoints.committed(conn);
@@ -161,12 +165,12 @@ fn run_group(
 }
 
 /// Write each workspace's event counter once for the whole group.
-fn store_seqs(conn: &Connection, latest: &HashMap<WorkspaceId, i64>) -> StoreResult<()> {
+fn store_seqs(conn: &Connection, latest: &HashMap<WorkspaceId, Head>) -> StoreResult<()> {
     let mut stmt = conn
         .prepare_cached("UPDATE workspaces SET event_seq = ?2 WHERE id = ?1")
         .map_err(db_err)?;
-    for (ws, seq) in latest {
-        stmt.execute(rusqlite::params![ws.to_string(), seq])
+    for (ws, head) in latest {
+        stmt.execute(rusqlite::params![ws.to_string(), head.seq])
             .map_err(db_err)?;
     }
     Ok(())
@@ -192,9 +196,17 @@ struct Group<'g> {
     clock: &'g dyn Clock,
     cache: &'g mut WriterCache,
     sendable: Sendable,
-    latest: HashMap<WorkspaceId, i64>,
+    latest: HashMap<WorkspaceId, Head>,
     seqs: HashMap<WorkspaceId, i64>,
     results: Vec<Option<StoreResult<Box<dyn Any + Send>>>>,
+}
+
+/// A workspace's newest event after a group, and whether any event of the
+/// group wakes the agents' worker (sent with the wake-up).
+#[derive(Clone, Copy)]
+struct Head {
+    seq: i64,
+    agents: bool,
 }
 
 impl Group<'_> {
@@ -273,9 +285,10 @@ impl Group<'_> {
             Ok(v) => {
                 // Only a job that kept its events moves the counters on.
                 self.seqs = job_seqs;
-                for (ws, seq) in appended {
-                    let e = self.latest.entry(ws).or_insert(seq);
-                    *e = (*e).max(seq);
+                for (ws, seq, agents) in appended {
+                    let e = self.latest.entry(ws).or_insert(Head { seq, agents });
+                    e.seq = e.seq.max(seq);
+                    e.agents |= agents;
                 }
                 Ok(v)
             }

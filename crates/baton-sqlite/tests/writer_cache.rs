@@ -265,3 +265,34 @@ async fn a_user_deactivated_between_messages_is_not_notified() {
     let after = kinds_notified(store.as_ref(), ws, members).await;
     assert_eq!(after, before, "a deactivated user was notified");
 }
+
+#[tokio::test]
+async fn wake_ups_say_whether_the_agents_worker_has_anything_to_do() {
+    let (store, ws, ch) = acme_with_api_channel(&db_url()).await;
+    let mut wakeups = store.subscribe();
+    // The wake-up of the commit that wrote the log up to its head (the
+    // channel's own wake-up may still be on its way: the writer answers
+    // before it wakes).
+    let mut wakeup_at_head = async || {
+        let head = store.latest_seq(ws).await.unwrap();
+        loop {
+            let w = wakeups.recv().await.unwrap();
+            assert_eq!(w.workspace_id, ws);
+            if w.seq >= head {
+                assert_eq!(w.seq, head, "{w:?}");
+                return w;
+            }
+        }
+    };
+    // A message into no AI session: nothing for the agents.
+    inbound_assignee(store.as_ref(), ws, ch, "a").await;
+    let w = wakeup_at_head().await;
+    assert!(!w.agents, "{w:?}");
+    // An article changes the agents' knowledge base.
+    store
+        .create_article(ws, &Actor::system("test"), "Refunds", "Within 30 days.")
+        .await
+        .unwrap();
+    let w = wakeup_at_head().await;
+    assert!(w.agents, "{w:?}");
+}

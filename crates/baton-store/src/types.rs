@@ -339,6 +339,39 @@ pub struct Wakeup {
     pub workspace_id: WorkspaceId,
     /// Its newest event.
     pub seq: i64,
+    /// Whether the commit may hold an event the AI agents' worker acts on
+    /// ([`wakes_agents`]). `false` only when the store checked every event
+    /// of the commit; a store that does not check says `true`. Under
+    /// routed load most commits hold none, and the worker then need not
+    /// read the log at all.
+    pub agents: bool,
+}
+
+/// The event kinds the AI agents' worker reads: articles (its knowledge
+/// base), sessions started (greetings) and messages (replies).
+pub const AGENT_EVENT_KINDS: &[EventKind] = &[
+    EventKind::ArticleCreated,
+    EventKind::ArticleUpdated,
+    EventKind::ArticleDeleted,
+    EventKind::SessionStarted,
+    EventKind::MessageCreated,
+];
+
+/// Whether the AI agents' worker may act on this event: any of
+/// [`AGENT_EVENT_KINDS`], except messages that are not incoming or that
+/// were written into no AI session (`active_session_id: null`; events
+/// written before they named the session do not say, and count).
+pub fn wakes_agents(e: &baton_core::event::NewEvent) -> bool {
+    match e.kind {
+        EventKind::MessageCreated => {
+            e.data["kind"] == "incoming"
+                && !e
+                    .data
+                    .get("active_session_id")
+                    .is_some_and(serde_json::Value::is_null)
+        }
+        k => AGENT_EVENT_KINDS.contains(&k),
+    }
 }
 
 /// How to fill a workspace quickly with synthetic conversations (bench, demo).
@@ -380,4 +413,45 @@ pub struct RoutingProbe {
     pub body: String,
     /// Priority of the conversation (default normal).
     pub priority: Priority,
+}
+
+#[cfg(test)]
+mod wakes_agents_tests {
+    use super::*;
+    use baton_core::event::NewEvent;
+    use serde_json::json;
+
+    fn event(kind: EventKind, data: Value) -> NewEvent {
+        NewEvent {
+            kind,
+            conversation_id: None,
+            actor: Actor::system("test"),
+            at: chrono::Utc::now(),
+            before: Value::Null,
+            after: Value::Null,
+            reason: None,
+            data,
+        }
+    }
+
+    #[test]
+    fn only_events_the_agents_act_on_wake_them() {
+        let m = |data| event(EventKind::MessageCreated, data);
+        assert!(!wakes_agents(&m(
+            json!({"kind": "incoming", "active_session_id": null})
+        )));
+        assert!(wakes_agents(&m(
+            json!({"kind": "incoming", "active_session_id": "s"})
+        )));
+        assert!(
+            wakes_agents(&m(json!({"kind": "incoming"}))),
+            "older events do not say"
+        );
+        assert!(!wakes_agents(&m(
+            json!({"kind": "outgoing", "active_session_id": "s"})
+        )));
+        assert!(wakes_agents(&event(EventKind::SessionStarted, json!({}))));
+        assert!(wakes_agents(&event(EventKind::ArticleDeleted, json!({}))));
+        assert!(!wakes_agents(&event(EventKind::AssigneeChanged, json!({}))));
+    }
 }
