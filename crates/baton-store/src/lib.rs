@@ -391,6 +391,33 @@ pub trait Store: Send + Sync + 'static {
         .await
     }
 
+    /// [`Store::inbound_as`] for a caller that answers with the conversation
+    /// only (the inbound API). The outcome's events and message are dropped
+    /// inside the job, where they were built: a routed message's events hold
+    /// a few hundred small JSON values, and freeing them on the caller's
+    /// thread cost it about a sixth of its time under routed load.
+    async fn inbound_view(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        contact: ContactInput,
+        body: &str,
+        viewer: Option<UserId>,
+    ) -> StoreResult<InboundView> {
+        let body = body.to_string();
+        in_tx_repeatable(self, move |tx| {
+            let (contact, body) = (contact.clone(), body.clone());
+            Box::pin(async move {
+                let out = ops::inbound(tx, ws, channel, contact, &body, viewer).await?;
+                Ok(InboundView {
+                    view: out.view,
+                    created: out.created,
+                })
+            })
+        })
+        .await
+    }
+
     /// Decide and apply one command on a conversation, in one transaction.
     /// `viewer` is the user whose read state the returned view shows.
     async fn apply(

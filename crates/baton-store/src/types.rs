@@ -282,6 +282,15 @@ pub struct InboundOutcome {
     pub events: Vec<Event>,
 }
 
+/// What [`crate::Store::inbound_view`] answers.
+#[derive(Debug, Clone)]
+pub struct InboundView {
+    /// The conversation afterwards, as the viewer sees it.
+    pub view: ConversationView,
+    /// A new conversation was created.
+    pub created: bool,
+}
+
 /// What an accepted command did.
 #[derive(Debug, Clone)]
 pub struct CommandOutcome {

@@ -163,7 +163,7 @@ pub async fn inbound(
     }
     let out = state
         .store
-        .inbound_as(caller.ws(), channel, contact, &body.body, Some(caller.user.id))
+        .inbound_view(caller.ws(), channel, contact, &body.body, Some(caller.user.id))
         .await?;
     let status = if out.created {
         StatusCode::CREATED
