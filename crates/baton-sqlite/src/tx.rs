@@ -57,6 +57,8 @@ pub struct WriterCache {
     rules: HashMap<WorkspaceId, Vec<RoutingRule>>,
     rosters: HashMap<TeamId, Roster>,
     users: HashMap<UserId, User>,
+    /// Channels as last read (every inbound message reads its channel).
+    channels: HashMap<ChannelId, Channel>,
     team_prefs: HashMap<TeamId, Vec<(UserId, baton_core::notify::Preferences)>>,
     /// Each user's stored preferences (`None`: the defaults).
     prefs: HashMap<UserId, Option<baton_core::notify::Preferences>>,
@@ -103,6 +105,7 @@ impl WriterCache {
     /// rosters may hold its steps.
     pub fn job_failed(&mut self) {
         self.rosters_changed();
+        self.channels.clear();
         self.interned.clear();
     }
 
@@ -122,6 +125,7 @@ impl WriterCache {
     pub fn forget_all(&mut self) {
         self.rules.clear();
         self.rosters_changed();
+        self.channels.clear();
         self.interned.clear();
         self.written.clear();
     }
@@ -134,6 +138,7 @@ impl WriterCache {
         if v != self.data_version || v < 0 {
             self.rules.clear();
             self.rosters_changed();
+            self.channels.clear();
             self.data_version = v;
         }
     }
@@ -435,6 +440,10 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn team_exists(&mut self, ws: WorkspaceId, id: TeamId) -> R<bool> {
+        // Teams are never deleted: a cached roster's team still exists.
+        if let Some(r) = self.cache.rosters.get(&id) {
+            return Ok(r.ws == ws);
+        }
         self.conn
             .prepare_cached("SELECT 1 FROM teams WHERE id = ?1 AND workspace_id = ?2")
             .and_then(|mut s| s.exists(params![id.to_string(), ws.to_string()]))
@@ -534,11 +543,19 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn channel(&mut self, ws: WorkspaceId, id: ChannelId) -> R<Option<Channel>> {
-        reads::channel(self.conn, ws, id)
+        if let Some(c) = self.cache.channels.get(&id) {
+            return Ok((c.workspace_id == ws).then(|| c.clone()));
+        }
+        let c = reads::channel(self.conn, ws, id)?;
+        if let Some(c) = &c {
+            self.cache.channels.insert(id, c.clone());
+        }
+        Ok(c)
     }
 
     async fn insert_channel(&mut self, c: &Channel) -> R<()> {
         self.settle()?;
+        self.cache.channels.remove(&c.id);
         exec(
             self.conn,
             "INSERT INTO channels (id, workspace_id, kind, name, autopilot_agent_id, created_at, reply_mode) \
@@ -558,6 +575,7 @@ impl WriteTx for SqliteTx<'_> {
 
     async fn update_channel(&mut self, c: &Channel) -> R<()> {
         self.settle()?;
+        self.cache.channels.remove(&c.id);
         exec(
             self.conn,
             "UPDATE channels SET name = ?2, autopilot_agent_id = ?3, reply_mode = ?4 WHERE id = ?1",

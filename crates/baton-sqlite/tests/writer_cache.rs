@@ -1,11 +1,11 @@
 //! The writer keeps each workspace's routing rules parsed, each team's
-//! roster, users and notification preferences between jobs; these tests
+//! roster, users, channels and notification preferences between jobs; these tests
 //! check it never routes or notifies by any of them once changed.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
 
-use baton_core::directory::UserPatch;
+use baton_core::directory::{AgentRuntime, HandoffMode, UserPatch};
 use baton_core::*;
 use baton_sqlite::SqliteStore;
 use baton_store::*;
@@ -295,4 +295,44 @@ async fn wake_ups_say_whether_the_agents_worker_has_anything_to_do() {
         .unwrap();
     let w = wakeup_at_head().await;
     assert!(w.agents, "{w:?}");
+}
+
+#[tokio::test]
+async fn a_channel_given_an_autopilot_between_messages_starts_the_next_conversation_with_it() {
+    let (store, ws, ch) = acme_with_api_channel(&db_url()).await;
+    let sys = Actor::system("test");
+    let agent_of = async |who: &str| {
+        let contact = ContactInput {
+            external_id: Some(who.into()),
+            ..Default::default()
+        };
+        let out = store.inbound(ws, ch, contact, "hello").await.unwrap();
+        out.view.conversation.agent_id
+    };
+    // The first message caches the channel, with no autopilot.
+    assert_eq!(agent_of("a").await, None);
+    let bot = store
+        .create_agent(
+            ws,
+            &sys,
+            NewAgent {
+                name: "Bot".into(),
+                runtime: AgentRuntime::Builtin,
+                settings: serde_json::json!({}),
+                handoff_team_id: None,
+                handoff_mode: HandoffMode::RoundRobin,
+            },
+        )
+        .await
+        .unwrap();
+    let patch = ChannelPatch {
+        autopilot_agent_id: Some(Some(bot.id)),
+        ..Default::default()
+    };
+    store.update_channel(ws, &sys, ch, patch).await.unwrap();
+    assert_eq!(
+        agent_of("b").await,
+        Some(bot.id),
+        "the writer used the channel as first read"
+    );
 }
