@@ -790,22 +790,87 @@ pub async fn inbound(
                     .await?
                     .is_none_or(|c| c.eligibility().is_err()),
             });
+    let mut latest = posted.conversation;
     if reroute {
         let routed =
-            crate::routing::route_conversation(tx, ws, posted.conversation, &contact, body, first_message)
-                .await?;
+            crate::routing::route_conversation(tx, ws, latest, &contact, body, first_message).await?;
         written.extend(routed.events);
+        latest = routed.conversation;
     }
-    let view = tx
-        .conversation_view(ws, viewer, conv.id)
-        .await?
-        .ok_or(StoreError::not_found("conversation"))?;
+    let view = if created {
+        new_conversation_view(tx, ws, latest, &contact, &ch).await?
+    } else {
+        tx.conversation_view(ws, viewer, conv.id)
+            .await?
+            .ok_or(StoreError::not_found("conversation"))?
+    };
     Ok(InboundOutcome {
         view,
         message,
         created,
         reopened,
         events: written,
+    })
+}
+
+/// The view of a conversation this job created, from what the job holds.
+///
+/// Nobody has a read state for a conversation that did not exist, so it is
+/// unread for every viewer exactly when a contact wrote in it. Every inbound
+/// message that opens a conversation used to read back the row it had just
+/// written, joined with five tables, on the single writer; the conformance
+/// behaviour `inbound_view_of_a_new_conversation_is_what_a_read_shows` holds
+/// this to what [`WriteTx::conversation_view`] reads.
+async fn new_conversation_view(
+    tx: &mut dyn WriteTx,
+    ws: WorkspaceId,
+    conv: Conversation,
+    contact: &Contact,
+    channel: &Channel,
+) -> StoreResult<ConversationView> {
+    let assignee = match conv.assignee_id {
+        Some(id) => {
+            let u = tx.user(ws, id).await?.ok_or(StoreError::not_found("user"))?;
+            Some(UserSummary {
+                id,
+                name: u.name,
+                email: u.email.as_str().to_string(),
+                handle: u.handle,
+            })
+        }
+        None => None,
+    };
+    let agent = match conv.agent_id {
+        Some(id) => {
+            let a = tx.agent(ws, id).await?.ok_or(StoreError::not_found("agent"))?;
+            Some(NamedRef { id, name: a.name })
+        }
+        None => None,
+    };
+    let team = match conv.team_id {
+        Some(id) => {
+            let t = tx.team(ws, id).await?.ok_or(StoreError::not_found("team"))?;
+            Some(NamedRef { id, name: t.name })
+        }
+        None => None,
+    };
+    Ok(ConversationView {
+        unread: ReadState::default().is_unread(conv.last_incoming_at),
+        contact: ContactSummary {
+            id: contact.id,
+            name: contact.name.clone(),
+            email: contact.email.as_ref().map(|e| e.as_str().to_string()),
+            phone: contact.phone.clone(),
+            external_id: contact.external_id.clone(),
+        },
+        assignee,
+        agent,
+        team,
+        channel: NamedRef {
+            id: channel.id,
+            name: channel.name.clone(),
+        },
+        conversation: conv,
     })
 }
 

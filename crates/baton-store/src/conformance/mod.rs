@@ -44,6 +44,7 @@ macro_rules! conformance_tests {
             agent_cursor_is_kept_per_workspace,
             idle_session_times_out_after_the_agents_maximum_duration,
             inbound_joins_the_open_conversation,
+            inbound_view_of_a_new_conversation_is_what_a_read_shows,
             inbound_reopens_a_closed_conversation,
             inbound_merges_contact_details,
             assign_user_sets_assignee_and_records_event,

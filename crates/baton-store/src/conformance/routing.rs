@@ -837,3 +837,64 @@ pub async fn concurrent_routing_assigns_every_conversation_once_and_evenly(store
     assert_eq!(assignments.len(), TOTAL);
     assert!(assignments.values().all(|n| *n == 1));
 }
+
+pub async fn inbound_view_of_a_new_conversation_is_what_a_read_shows(store: Arc<dyn Store>) {
+    let d = desk(store).await;
+    let f = &d.f;
+    let autopilot = f
+        .store
+        .create_channel(
+            f.ws,
+            &system(),
+            NewChannel {
+                kind: ChannelKind::Api,
+                name: "Autopilot".into(),
+                autopilot_agent_id: Some(f.bot.id),
+                reply_mode: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+    // Every handle distinct: a shared one would make them one contact.
+    let contact = |who: &str, n: u32| ContactInput {
+        email: Some(Email::parse(&format!("{who}@customer.test")).unwrap()),
+        name: Some(format!("Customer {who}")),
+        phone: Some(format!("+1555010{n:04}")),
+        external_id: Some(format!("ext-{who}")),
+        ..Default::default()
+    };
+    let same_as_read = async |channel: ChannelId, who: &str, n: u32, viewer: Option<UserId>| {
+        let out = f
+            .store
+            .inbound_view(f.ws, channel, contact(who, n), "Where is my parcel?", viewer)
+            .await
+            .unwrap();
+        assert!(out.created);
+        let read = f
+            .store
+            .get_conversation(f.ws, viewer, out.view.conversation.id)
+            .await
+            .unwrap();
+        assert_eq!(out.view, read, "{who}");
+        out.view
+    };
+    // No rules: nobody on it.
+    let v = same_as_read(f.chat.id, "plain", 1, Some(f.admin.id)).await;
+    assert!(v.unread && v.assignee.is_none() && v.team.is_none());
+    // A routed one: assignee and team, seen by the assignee and by nobody.
+    f.store
+        .create_rule(
+            f.ws,
+            &system(),
+            rule("rr", vec![], vec![RuleAction::RoundRobin { team_id: d.team.id }]),
+        )
+        .await
+        .unwrap();
+    let v = same_as_read(f.chat.id, "routed", 2, Some(d.agents[0].id)).await;
+    assert_eq!(v.assignee.as_ref().map(|u| u.id), Some(d.agents[0].id));
+    assert_eq!(v.team.as_ref().map(|t| t.name.as_str()), Some("Tier 1"));
+    same_as_read(f.chat.id, "routed-anonymous", 3, None).await;
+    // The channel's agent: an AI session, no rules.
+    let v = same_as_read(autopilot.id, "autopilot", 4, Some(f.admin.id)).await;
+    assert_eq!(v.agent.as_ref().map(|a| a.id), Some(f.bot.id));
+}
