@@ -1247,6 +1247,11 @@ impl WriteTx for PgTx<'_> {
         ag::idle_sessions(self.conn, now, limit).await
     }
 
+    fn builds_new_views(&self) -> bool {
+        // One query for the view beats a round trip per name.
+        false
+    }
+
     async fn conversation_view(
         &mut self,
         ws: WorkspaceId,

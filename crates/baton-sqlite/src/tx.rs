@@ -59,6 +59,9 @@ pub struct WriterCache {
     users: HashMap<UserId, User>,
     /// Channels as last read (every inbound message reads its channel).
     channels: HashMap<ChannelId, Channel>,
+    /// Team names as read (teams are never renamed nor deleted; every new
+    /// routed conversation's view names its team).
+    team_names: HashMap<TeamId, (WorkspaceId, String)>,
     team_prefs: HashMap<TeamId, Vec<(UserId, baton_core::notify::Preferences)>>,
     /// Each user's stored preferences (`None`: the defaults).
     prefs: HashMap<UserId, Option<baton_core::notify::Preferences>>,
@@ -106,6 +109,7 @@ impl WriterCache {
     pub fn job_failed(&mut self) {
         self.rosters_changed();
         self.channels.clear();
+        self.team_names.clear();
         self.interned.clear();
     }
 
@@ -126,6 +130,7 @@ impl WriterCache {
         self.rules.clear();
         self.rosters_changed();
         self.channels.clear();
+        self.team_names.clear();
         self.interned.clear();
         self.written.clear();
     }
@@ -139,6 +144,7 @@ impl WriterCache {
             self.rules.clear();
             self.rosters_changed();
             self.channels.clear();
+            self.team_names.clear();
             self.data_version = v;
         }
     }
@@ -437,6 +443,24 @@ impl WriteTx for SqliteTx<'_> {
 
     async fn team(&mut self, ws: WorkspaceId, id: TeamId) -> R<Option<Team>> {
         reads::team(self.conn, ws, id)
+    }
+
+    async fn team_name(&mut self, ws: WorkspaceId, id: TeamId) -> R<Option<String>> {
+        if let Some((w, name)) = self.cache.team_names.get(&id) {
+            return Ok((*w == ws).then(|| name.clone()));
+        }
+        let name: Option<String> = self
+            .conn
+            .prepare_cached("SELECT name FROM teams WHERE id = ?1 AND workspace_id = ?2")
+            .and_then(|mut s| {
+                s.query_row(params![id.to_string(), ws.to_string()], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(db_err)?;
+        if let Some(n) = &name {
+            self.cache.team_names.insert(id, (ws, n.clone()));
+        }
+        Ok(name)
     }
 
     async fn team_exists(&mut self, ws: WorkspaceId, id: TeamId) -> R<bool> {

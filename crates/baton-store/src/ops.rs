@@ -797,7 +797,7 @@ pub async fn inbound(
         written.extend(routed.events);
         latest = routed.conversation;
     }
-    let view = if created {
+    let view = if created && tx.builds_new_views() {
         new_conversation_view(tx, ws, latest, &contact, &ch).await?
     } else {
         tx.conversation_view(ws, viewer, conv.id)
@@ -818,7 +818,9 @@ pub async fn inbound(
 /// Nobody has a read state for a conversation that did not exist, so it is
 /// unread for every viewer exactly when a contact wrote in it. Every inbound
 /// message that opens a conversation used to read back the row it had just
-/// written, joined with five tables, on the single writer; the conformance
+/// written, joined with five tables, on the single writer (a store that
+/// reads over the network reads it still: see
+/// [`WriteTx::builds_new_views`]); the conformance
 /// behaviour `inbound_view_of_a_new_conversation_is_what_a_read_shows` holds
 /// this to what [`WriteTx::conversation_view`] reads.
 async fn new_conversation_view(
@@ -849,8 +851,8 @@ async fn new_conversation_view(
     };
     let team = match conv.team_id {
         Some(id) => {
-            let t = tx.team(ws, id).await?.ok_or(StoreError::not_found("team"))?;
-            Some(NamedRef { id, name: t.name })
+            let name = tx.team_name(ws, id).await?.ok_or(StoreError::not_found("team"))?;
+            Some(NamedRef { id, name })
         }
         None => None,
     };

@@ -61,6 +61,10 @@ pub trait WriteTx: Send {
 
     /// A team with its members.
     async fn team(&mut self, ws: WorkspaceId, id: TeamId) -> StoreResult<Option<Team>>;
+    /// The team's name (without loading its members).
+    async fn team_name(&mut self, ws: WorkspaceId, id: TeamId) -> StoreResult<Option<String>> {
+        Ok(self.team(ws, id).await?.map(|t| t.name))
+    }
     /// Whether the team is in the workspace (without loading its members).
     async fn team_exists(&mut self, ws: WorkspaceId, id: TeamId) -> StoreResult<bool> {
         Ok(self.team(ws, id).await?.is_some())
@@ -135,6 +139,14 @@ pub trait WriteTx: Send {
     /// Takes them by value: an explanation can be kilobytes of JSON, and the
     /// events come back as written.
     async fn append_events(&mut self, ws: WorkspaceId, events: Vec<NewEvent>) -> StoreResult<Vec<Event>>;
+
+    /// Whether a conversation this transaction created is answered with a
+    /// view built from what the job holds (`true`), or read back like any
+    /// other. A store whose every read is a round trip to a server reads it
+    /// in one query rather than looking up its assignee and team apart.
+    fn builds_new_views(&self) -> bool {
+        true
+    }
 
     /// The conversation as a viewer sees it (reads inside the transaction).
     async fn conversation_view(
