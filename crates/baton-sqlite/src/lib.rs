@@ -416,7 +416,16 @@ impl Store for SqliteStore {
 
     async fn seed_conversations(&self, ws: WorkspaceId, spec: SeedSpec) -> StoreResult<u64> {
         let now = self.clock.now();
-        let n = self.raw(move |c| seed::seed(c, ws, &spec, now)).await?;
+        let run = seed::run_tag();
+        let mut n = 0;
+        while n < spec.conversations {
+            let (spec, run) = (spec.clone(), run.clone());
+            let range = n..(n + seed::PER_JOB).min(spec.conversations);
+            n += self
+                .raw(move |c| seed::seed(c, ws, &spec, now, &run, range))
+                .await?;
+        }
+        self.raw(move |c| seed::refresh_open_counts(c, ws)).await?;
         if let Ok(seq) = self.latest_seq(ws).await {
             // Seeded events are not checked one by one.
             let _ = self.wake.send(Wakeup {
