@@ -183,7 +183,11 @@ mod tests {
         let now = Timestamp::from_timestamp(1_800_000_000, 0).unwrap();
         let run = run_tag();
         assert_eq!(seed(&mut conn, ws, &spec, now, &run, 0..3).unwrap(), 3);
-        assert_eq!(seed(&mut conn, ws, &spec, now, &run, 3..9).unwrap(), 4, "stops at the total");
+        assert_eq!(
+            seed(&mut conn, ws, &spec, now, &run, 3..9).unwrap(),
+            4,
+            "stops at the total"
+        );
         refresh_open_counts(&conn, ws).unwrap();
         let times: Vec<i64> = conn
             .prepare("SELECT last_activity_at FROM conversations ORDER BY last_activity_at")
@@ -194,7 +198,10 @@ mod tests {
             .unwrap();
         let second = 1_000_000;
         let expected: Vec<i64> = (0..7).map(|k| ts(now) - (7 - k) * second).collect();
-        assert_eq!(times, expected, "one second apart across the ranges, newest a second ago");
+        assert_eq!(
+            times, expected,
+            "one second apart across the ranges, newest a second ago"
+        );
         let (emails, seqs, max_seq): (i64, i64, i64) = conn
             .query_row(
                 "SELECT (SELECT count(DISTINCT email) FROM contacts), \
