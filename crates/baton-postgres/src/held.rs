@@ -72,15 +72,7 @@ impl Held {
 
     /// Hold a user.
     pub fn user(&mut self, u: &User) {
-        self.user_names.insert(
-            u.id,
-            UserSummary {
-                id: u.id,
-                name: u.name.clone(),
-                email: u.email.as_str().to_string(),
-                handle: u.handle.clone(),
-            },
-        );
+        self.user_names.insert(u.id, u.into());
         self.users.insert(u.id, u.clone());
     }
 
@@ -131,13 +123,7 @@ impl Held {
             Some(u) => *self.read_states.get(&(c.id, u))?,
         };
         Some(ViewBase {
-            contact: ContactSummary {
-                id: contact.id,
-                name: contact.name.clone(),
-                email: contact.email.as_ref().map(|e| e.as_str().to_string()),
-                phone: contact.phone.clone(),
-                external_id: contact.external_id.clone(),
-            },
+            contact: contact.into(),
             channel: NamedRef {
                 id: channel.id,
                 name: channel.name.clone(),

@@ -118,6 +118,28 @@ where
     typed(store.write(TxJob::repeatable(f)).await?)
 }
 
+/// The repeatable job of an inbound message; `answer` turns its outcome
+/// into what the caller gets, inside the job (so what it drops is freed
+/// on the thread that built it).
+fn inbound_job<T: Send + 'static>(
+    ws: WorkspaceId,
+    channel: ChannelId,
+    contact: ContactInput,
+    body: &str,
+    viewer: Option<UserId>,
+    answer: fn(InboundOutcome) -> T,
+) -> TxJob {
+    let body = body.to_string();
+    TxJob::repeatable(move |tx| {
+        let (contact, body) = (contact.clone(), body.clone());
+        Box::pin(async move {
+            Ok(answer(
+                ops::inbound(tx, ws, channel, contact, &body, viewer).await?,
+            ))
+        })
+    })
+}
+
 fn typed<T: 'static>(out: Box<dyn Any + Send>) -> StoreResult<T> {
     out.downcast::<T>()
         .map(|b| *b)
@@ -383,12 +405,10 @@ pub trait Store: Send + Sync + 'static {
         body: &str,
         viewer: Option<UserId>,
     ) -> StoreResult<InboundOutcome> {
-        let body = body.to_string();
-        in_tx_repeatable(self, move |tx| {
-            let (contact, body) = (contact.clone(), body.clone());
-            Box::pin(async move { ops::inbound(tx, ws, channel, contact, &body, viewer).await })
-        })
-        .await
+        typed(
+            self.write(inbound_job(ws, channel, contact, body, viewer, |out| out))
+                .await?,
+        )
     }
 
     /// [`Store::inbound_as`] for a caller that answers with the conversation
@@ -404,18 +424,14 @@ pub trait Store: Send + Sync + 'static {
         body: &str,
         viewer: Option<UserId>,
     ) -> StoreResult<InboundView> {
-        let body = body.to_string();
-        in_tx_repeatable(self, move |tx| {
-            let (contact, body) = (contact.clone(), body.clone());
-            Box::pin(async move {
-                let out = ops::inbound(tx, ws, channel, contact, &body, viewer).await?;
-                Ok(InboundView {
-                    view: out.view,
-                    created: out.created,
-                })
-            })
-        })
-        .await
+        let answer = |out: InboundOutcome| InboundView {
+            view: out.view,
+            created: out.created,
+        };
+        typed(
+            self.write(inbound_job(ws, channel, contact, body, viewer, answer))
+                .await?,
+        )
     }
 
     /// Decide and apply one command on a conversation, in one transaction.

@@ -833,12 +833,7 @@ async fn new_conversation_view(
     let assignee = match conv.assignee_id {
         Some(id) => {
             let u = tx.user(ws, id).await?.ok_or(StoreError::not_found("user"))?;
-            Some(UserSummary {
-                id,
-                name: u.name,
-                email: u.email.as_str().to_string(),
-                handle: u.handle,
-            })
+            Some(UserSummary::from(&u))
         }
         None => None,
     };
@@ -858,13 +853,7 @@ async fn new_conversation_view(
     };
     Ok(ConversationView {
         unread: ReadState::default().is_unread(conv.last_incoming_at),
-        contact: ContactSummary {
-            id: contact.id,
-            name: contact.name.clone(),
-            email: contact.email.as_ref().map(|e| e.as_str().to_string()),
-            phone: contact.phone.clone(),
-            external_id: contact.external_id.clone(),
-        },
+        contact: contact.into(),
         assignee,
         agent,
         team,

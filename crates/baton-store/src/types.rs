@@ -127,6 +127,17 @@ pub struct UserSummary {
     pub handle: String,
 }
 
+impl From<&User> for UserSummary {
+    fn from(u: &User) -> Self {
+        UserSummary {
+            id: u.id,
+            name: u.name.clone(),
+            email: u.email.as_str().to_string(),
+            handle: u.handle.clone(),
+        }
+    }
+}
+
 /// A summary of an agent or team: id and name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NamedRef<I> {
@@ -149,6 +160,18 @@ pub struct ContactSummary {
     pub phone: Option<String>,
     /// External id.
     pub external_id: Option<String>,
+}
+
+impl From<&Contact> for ContactSummary {
+    fn from(c: &Contact) -> Self {
+        ContactSummary {
+            id: c.id,
+            name: c.name.clone(),
+            email: c.email.as_ref().map(|e| e.as_str().to_string()),
+            phone: c.phone.clone(),
+            external_id: c.external_id.clone(),
+        }
+    }
 }
 
 /// A conversation as a user sees it: state plus names and their read state.
