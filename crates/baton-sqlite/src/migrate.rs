@@ -23,6 +23,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_fts_progress.sql")),
     (11, include_str!("../migrations/0011_notifications_by_user.sql")),
     (12, include_str!("../migrations/0012_interned.sql")),
+    (13, include_str!("../migrations/0013_events_in_a_rowid_table.sql")),
+    (
+        14,
+        include_str!("../migrations/0014_notifications_in_a_rowid_table.sql"),
+    ),
 ];
 
 /// Bring the schema up to date, each step in its own transaction.
@@ -116,6 +121,80 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(counts, [("ann".to_string(), 2)], "in-app, not yet read");
+    }
+
+    #[test]
+    fn events_and_notifications_move_to_rowid_tables_with_every_row_kept() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate_to(&conn, 12);
+        conn.execute_batch(
+            "INSERT INTO workspaces (id, name, created_at) VALUES ('w', 'Acme', 0), ('v', 'Beta', 0);
+             INSERT INTO users (id, workspace_id, email, name, handle, role, active, availability, created_at, updated_at)
+             VALUES ('ann', 'w', 'ann@x', 'Ann', 'ann', 'agent', 1, 'online', 0, 0);
+             INSERT INTO events (workspace_id, seq, kind, conversation_id, actor, at, before, after, reason, data) VALUES
+               ('w', 1, 'conversation.created', 'c1', 'system', 1, 'null', '{}', NULL, 'null'),
+               ('w', 2, 'conversation.routed', 'c1', 'system', 2, 'null', '{}', 'rule', '{\"rule\":1}'),
+               ('v', 1, 'workspace.created', NULL, 'system', 3, 'null', '{}', NULL, 'null');
+             INSERT INTO notifications (id, workspace_id, user_id, kind, title, body, in_app, created_at, read_at) VALUES
+               ('n1', 'w', 'ann', 'assigned', 't1', 'b1', 1, 1, NULL),
+               ('n2', 'w', 'ann', 'assigned', 't2', 'b2', 0, 2, 7);",
+        )
+        .unwrap();
+        apply_one(&conn, 13);
+        apply_one(&conn, 14);
+        let events: Vec<(String, i64, Option<String>, Option<String>, String)> = conn
+            .prepare("SELECT workspace_id, seq, conversation_id, reason, data FROM events ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            events,
+            [
+                ("v".into(), 1, None, None, "null".into()),
+                ("w".into(), 1, Some("c1".into()), None, "null".into()),
+                (
+                    "w".into(),
+                    2,
+                    Some("c1".into()),
+                    Some("rule".into()),
+                    "{\"rule\":1}".into()
+                ),
+            ],
+            "every event kept, in (workspace, seq) order"
+        );
+        let duplicate = conn.execute(
+            "INSERT INTO events (workspace_id, seq, kind, actor, at, before, after, data) \
+             VALUES ('w', 2, 'x', 'system', 9, 'null', 'null', 'null')",
+            [],
+        );
+        assert!(duplicate.is_err(), "a (workspace, seq) pair is still unique");
+        let notes: Vec<(String, String, i64, Option<i64>)> = conn
+            .prepare("SELECT id, title, in_app, read_at FROM notifications ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            notes,
+            [
+                ("n1".into(), "t1".into(), 1, None),
+                ("n2".into(), "t2".into(), 0, Some(7))
+            ]
+        );
+        let rowid_tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name IN ('events', 'notifications') \
+                 AND sql NOT LIKE '%WITHOUT ROWID%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(rowid_tables, 2);
     }
 
     /// Apply only migration `version`.

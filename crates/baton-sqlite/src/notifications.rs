@@ -109,13 +109,7 @@ pub fn notifications(
         // Every id sorts before this one (ids are lowercase hex and '-').
         None => (i64::MAX, "~".to_string()),
     };
-    // A row-value bound, so the page starts with a seek in the user's
-    // (created_at, id) order rather than a walk past the pages before it.
-    let sql = format!(
-        "SELECT {N_COLS} FROM notifications WHERE user_id = ?1 AND workspace_id = ?2 AND in_app = 1 \
-         AND (created_at, id) < (?3, ?4) ORDER BY created_at DESC, id DESC LIMIT ?5"
-    );
-    conn.prepare_cached(&sql)
+    conn.prepare_cached(&list_sql())
         .and_then(|mut s| {
             s.query_map(
                 params![user.to_string(), ws.to_string(), bt, bid, limit],
@@ -124,6 +118,16 @@ pub fn notifications(
             .collect()
         })
         .map_err(db_err)
+}
+
+/// A user's in-app notifications before (?3, ?4), newest first, at most ?5.
+/// The row-value bound makes the page start with a seek in the user's
+/// (created_at, id) index order rather than a walk past the pages before it.
+fn list_sql() -> String {
+    format!(
+        "SELECT {N_COLS} FROM notifications WHERE user_id = ?1 AND workspace_id = ?2 AND in_app = 1 \
+         AND (created_at, id) < (?3, ?4) ORDER BY created_at DESC, id DESC LIMIT ?5"
+    )
 }
 
 pub fn unread_count(conn: &Connection, ws: WorkspaceId, user: UserId) -> R<i64> {
@@ -372,4 +376,30 @@ pub fn delete_webhook(conn: &Connection, ws: WorkspaceId, id: WebhookId) -> R<bo
         "DELETE FROM webhooks WHERE id = ?1 AND workspace_id = ?2",
         params![id.to_string(), ws.to_string()],
     )? > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notification_page_is_a_seek_in_the_users_index_without_a_sort() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::migrate::migrate(&mut conn).unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", list_sql()))
+            .unwrap()
+            .query_map(rusqlite::params!["u", "w", 5, "id", 50], |r| {
+                r.get::<_, String>(3)
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("USING INDEX notifications_user (user_id=? AND ")),
+            "{plan:?}"
+        );
+        assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "{plan:?}");
+    }
 }

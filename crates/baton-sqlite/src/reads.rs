@@ -477,7 +477,7 @@ fn finish_events(conn: &Connection, mut events: Vec<Event>) -> R<Vec<Event>> {
 }
 
 /// Events after ?2 of ?1 whose kind is one of ?4.. (`kinds` of them), at most ?3.
-/// Read forward along the primary key (workspace, seq), keeping the kinds
+/// Read forward along the (workspace, seq) index, keeping the kinds
 /// asked for: callers read from near the head of the log (see migration
 /// 0009), so an index per kind would cost every append more than it saves.
 fn events_of_kinds_sql(kinds: usize) -> String {
@@ -502,7 +502,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn followed_kinds_are_read_along_the_primary_key_without_a_kind_index() {
+    fn followed_kinds_are_read_along_the_seq_index_without_a_kind_index() {
         let mut conn = Connection::open_in_memory().unwrap();
         crate::migrate::migrate(&mut conn).unwrap();
         let kind_index: i64 = conn
@@ -527,7 +527,7 @@ mod tests {
             .unwrap();
         assert!(
             plan.iter()
-                .any(|step| step.contains("USING PRIMARY KEY (workspace_id=? AND seq>?)")),
+                .any(|step| step.contains("USING INDEX events_seq (workspace_id=? AND seq>?)")),
             "{plan:?}"
         );
         assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "{plan:?}");
