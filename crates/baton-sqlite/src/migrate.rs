@@ -142,7 +142,9 @@ mod tests {
         .unwrap();
         apply_one(&conn, 13);
         apply_one(&conn, 14);
-        let events: Vec<(String, i64, Option<String>, Option<String>, String)> = conn
+        /// (workspace_id, seq, conversation_id, reason, data)
+        type EventRow = (String, i64, Option<String>, Option<String>, String);
+        let events: Vec<EventRow> = conn
             .prepare("SELECT workspace_id, seq, conversation_id, reason, data FROM events ORDER BY rowid")
             .unwrap()
             .query_map([], |r| {
