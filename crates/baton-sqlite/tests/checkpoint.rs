@@ -143,7 +143,9 @@ async fn the_log_starts_over_while_writers_never_pause() {
     eprintln!("largest log: {frames} frames");
     // The background pass notices within its pause (250 ms, in which this
     // debug build writes up to about 9,000 frames); the writer then copies
-    // the rest and the log starts over. Without the catch-up the log holds
-    // every frame of the test (over 48,000).
-    assert!(frames < 20_000, "the log reached {frames} frames");
+    // the rest and the log starts over: about 11,000-13,000 frames at most
+    // on an idle machine, 20,500 once with a release build running beside
+    // it. Without the catch-up the log holds every frame of the test (about
+    // 62,000), so the bound sits between the two with room for a busy CI.
+    assert!(frames < 30_000, "the log reached {frames} frames");
 }
