@@ -156,7 +156,6 @@ mod tests {
         assert_eq!(
             events,
             [
-                ("v".into(), 1, None, None, "null".into()),
                 ("w".into(), 1, Some("c1".into()), None, "null".into()),
                 (
                     "w".into(),
@@ -165,15 +164,48 @@ mod tests {
                     Some("rule".into()),
                     "{\"rule\":1}".into()
                 ),
+                ("v".into(), 1, None, None, "null".into()),
             ],
-            "every event kept, in (workspace, seq) order"
+            "every event kept, each workspace's in seq order"
         );
-        let duplicate = conn.execute(
-            "INSERT INTO events (workspace_id, seq, kind, actor, at, before, after, data) \
-             VALUES ('w', 2, 'x', 'system', 9, 'null', 'null', 'null')",
+        let ids: Vec<i64> = conn
+            .prepare("SELECT id FROM events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            ids,
+            [(1 << 40) | 1, (1 << 40) | 2, (2 << 40) | 1],
+            "event key, then seq"
+        );
+        let insert = |id: &str, seq: i64| {
+            conn.execute(
+                &format!(
+                    "INSERT INTO events (id, workspace_id, seq, kind, actor, at, before, after, data) \
+                     VALUES ({id}, 'w', {seq}, 'x', 'system', 9, 'null', 'null', 'null')"
+                ),
+                [],
+            )
+        };
+        assert!(
+            insert("(1 << 40) | 2", 2).is_err(),
+            "a (workspace, seq) pair is still unique"
+        );
+        assert!(insert("NULL", 3).is_err(), "an event without its key is refused");
+        assert!(insert("(1 << 40) | 4", 3).is_err(), "the rowid and the seq agree");
+        conn.execute(
+            "INSERT INTO workspaces (id, name, created_at) VALUES ('u', 'Gamma', 0)",
             [],
-        );
-        assert!(duplicate.is_err(), "a (workspace, seq) pair is still unique");
+        )
+        .unwrap();
+        let key: i64 = conn
+            .query_row("SELECT event_key FROM workspaces WHERE id = 'u'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(key, 3, "a new workspace takes the next event key");
         let notes: Vec<(String, String, i64, Option<i64>)> = conn
             .prepare("SELECT id, title, in_app, read_at FROM notifications ORDER BY rowid")
             .unwrap()
@@ -197,6 +229,20 @@ mod tests {
             )
             .unwrap();
         assert_eq!(rowid_tables, 2);
+    }
+
+    #[test]
+    fn an_event_of_no_workspace_stops_the_move_rather_than_being_dropped() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate_to(&conn, 12);
+        conn.execute_batch(
+            "INSERT INTO events (workspace_id, seq, kind, actor, at, before, after, data)
+             VALUES ('gone', 1, 'x', 'system', 1, 'null', 'null', 'null');",
+        )
+        .unwrap();
+        let (_, sql) = MIGRATIONS.iter().find(|(v, _)| *v == 13).unwrap();
+        let err = conn.execute_batch(sql).unwrap_err().to_string();
+        assert!(err.contains("CHECK constraint failed"), "{err}");
     }
 
     /// Apply only migration `version`.

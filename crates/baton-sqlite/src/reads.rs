@@ -397,8 +397,9 @@ pub fn audit(
     let items: Vec<Event> = match kind {
         Some(k) => {
             let sql = format!(
-                "SELECT {} FROM events WHERE workspace_id = ?1 AND kind = ?2 AND seq < ?3 ORDER BY seq DESC LIMIT ?4",
-                rows::EVENT_COLS
+                "SELECT {} FROM events WHERE {} AND workspace_id = ?1 AND kind = ?2 ORDER BY id DESC LIMIT ?4",
+                rows::EVENT_COLS,
+                seqs_before("?3")
             );
             conn.prepare_cached(&sql)
                 .and_then(|mut s| {
@@ -412,8 +413,9 @@ pub fn audit(
         }
         None => {
             let sql = format!(
-                "SELECT {} FROM events WHERE workspace_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
-                rows::EVENT_COLS
+                "SELECT {} FROM events WHERE {} AND workspace_id = ?1 ORDER BY id DESC LIMIT ?3",
+                rows::EVENT_COLS,
+                seqs_before("?2")
             );
             conn.prepare_cached(&sql)
                 .and_then(|mut s| {
@@ -430,8 +432,9 @@ pub fn audit(
 /// Events after a seq, oldest first.
 pub fn events_after(conn: &Connection, ws: WorkspaceId, after: i64, limit: u32) -> R<Vec<Event>> {
     let sql = format!(
-        "SELECT {} FROM events WHERE workspace_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-        rows::EVENT_COLS
+        "SELECT {} FROM events WHERE {} AND workspace_id = ?1 ORDER BY id LIMIT ?3",
+        rows::EVENT_COLS,
+        seqs_after("?2")
     );
     conn.prepare_cached(&sql)
         .and_then(|mut s| {
@@ -476,15 +479,33 @@ fn finish_events(conn: &Connection, mut events: Vec<Event>) -> R<Vec<Event>> {
     Ok(events)
 }
 
+/// A workspace's events are the rowids from its event key shifted left 40
+/// bits, plus each one's seq (migration 0013).
+const EVENT_BASE: &str = "((SELECT event_key FROM workspaces WHERE id = ?1) << 40)";
+
+/// Seqs are below this (2^40).
+const SEQ_LIMIT: i64 = 1 << 40;
+
+/// The condition for workspace ?1's events with seq after `param`: a rowid range.
+fn seqs_after(param: &str) -> String {
+    format!("id > {EVENT_BASE} + max(min({param}, {SEQ_LIMIT}), 0) AND id < {EVENT_BASE} + {SEQ_LIMIT}")
+}
+
+/// The condition for workspace ?1's events with seq before `param`: a rowid range.
+fn seqs_before(param: &str) -> String {
+    format!("id < {EVENT_BASE} + max(min({param}, {SEQ_LIMIT}), 0) AND id > {EVENT_BASE}")
+}
+
 /// Events after ?2 of ?1 whose kind is one of ?4.. (`kinds` of them), at most ?3.
-/// Read forward along the (workspace, seq) index, keeping the kinds
+/// Read forward along the workspace's rowid range, keeping the kinds
 /// asked for: callers read from near the head of the log (see migration
 /// 0009), so an index per kind would cost every append more than it saves.
 fn events_of_kinds_sql(kinds: usize) -> String {
     let marks: Vec<String> = (0..kinds).map(|i| format!("?{}", i + 4)).collect();
     format!(
-        "SELECT {} FROM events WHERE workspace_id = ?1 AND seq > ?2 AND kind IN ({}) ORDER BY seq LIMIT ?3",
+        "SELECT {} FROM events WHERE {} AND workspace_id = ?1 AND kind IN ({}) ORDER BY id LIMIT ?3",
         rows::EVENT_COLS,
+        seqs_after("?2"),
         marks.join(", ")
     )
 }
@@ -502,7 +523,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn followed_kinds_are_read_along_the_seq_index_without_a_kind_index() {
+    fn followed_kinds_are_read_along_the_rowid_range_without_a_kind_index() {
         let mut conn = Connection::open_in_memory().unwrap();
         crate::migrate::migrate(&mut conn).unwrap();
         let kind_index: i64 = conn
@@ -527,7 +548,7 @@ mod tests {
             .unwrap();
         assert!(
             plan.iter()
-                .any(|step| step.contains("USING INDEX events_seq (workspace_id=? AND seq>?)")),
+                .any(|step| step.contains("USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)")),
             "{plan:?}"
         );
         assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "{plan:?}");

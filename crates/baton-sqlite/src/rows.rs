@@ -302,6 +302,13 @@ pub fn message(row: &Row<'_>) -> rusqlite::Result<Message> {
     })
 }
 
+/// An event's rowid: its workspace's event key in the high bits, its seq
+/// (below 2^40) in the low ones (migration 0013), so a workspace's events
+/// are one rowid range in seq order.
+pub fn event_rowid(event_key: i64, seq: i64) -> i64 {
+    (event_key << 40) | seq
+}
+
 /// Columns of `events` in [`event`] order.
 pub const EVENT_COLS: &str =
     "seq, workspace_id, kind, conversation_id, actor, at, before, after, reason, data";

@@ -72,10 +72,15 @@ pub fn seed(
                 .query_row(params![ws_s, n as i64], |r| r.get(0))
                 .map_err(db_err)?;
             let mut seq = last - n as i64;
+            let key: i64 = tx
+                .query_row("SELECT event_key FROM workspaces WHERE id = ?1", [&ws_s], |r| {
+                    r.get(0)
+                })
+                .map_err(db_err)?;
             let mut ev = tx
                 .prepare_cached(
-                    "INSERT INTO events (workspace_id, seq, kind, conversation_id, actor, at, before, after, data) \
-                     VALUES (?1, ?2, 'conversation.created', ?3, ?4, ?5, 'null', ?6, 'null')",
+                    "INSERT INTO events (id, workspace_id, seq, kind, conversation_id, actor, at, before, after, data) \
+                     VALUES (?7, ?1, ?2, 'conversation.created', ?3, ?4, ?5, 'null', ?6, 'null')",
                 )
                 .map_err(db_err)?;
             for i in 0..n {
@@ -135,7 +140,8 @@ pub fn seed(
                     conv_id.to_string(),
                     json(&Actor::system("seed")),
                     ts(at),
-                    json(&json!({"status": status, "channel_id": channel}))
+                    json(&json!({"status": status, "channel_id": channel})),
+                    crate::rows::event_rowid(key, seq)
                 ])
                 .map_err(db_err)?;
             }

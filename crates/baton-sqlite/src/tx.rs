@@ -65,6 +65,9 @@ pub struct WriterCache {
     team_prefs: HashMap<TeamId, Vec<(UserId, baton_core::notify::Preferences)>>,
     /// Each user's stored preferences (`None`: the defaults).
     prefs: HashMap<UserId, Option<baton_core::notify::Preferences>>,
+    /// Each workspace's event key (migration 0013), read once: it never
+    /// changes, but one read inside a rolled-back job may not stand.
+    event_keys: HashMap<WorkspaceId, i64>,
     /// Interned explanation parts (see `intern`); dropped with any rollback.
     interned: crate::intern::Interned,
     /// Workspaces whose rules the running job wrote: what it reads back
@@ -109,6 +112,7 @@ impl WriterCache {
     pub fn job_failed(&mut self) {
         self.rosters_changed();
         self.channels.clear();
+        self.event_keys.clear();
         self.team_names.clear();
         self.interned.clear();
     }
@@ -130,6 +134,7 @@ impl WriterCache {
         self.rules.clear();
         self.rosters_changed();
         self.channels.clear();
+        self.event_keys.clear();
         self.team_names.clear();
         self.interned.clear();
         self.written.clear();
@@ -144,6 +149,7 @@ impl WriterCache {
             self.rules.clear();
             self.rosters_changed();
             self.channels.clear();
+            self.event_keys.clear();
             self.team_names.clear();
             self.data_version = v;
         }
@@ -222,6 +228,21 @@ impl SqliteTx<'_> {
         self.loaded.retain(|x| x.id != c.id);
         self.loaded.push(c);
         Ok(())
+    }
+
+    /// The workspace's event key (migration 0013), from the cache or read.
+    fn event_key(&mut self, ws: WorkspaceId) -> R<i64> {
+        if let Some(key) = self.cache.event_keys.get(&ws) {
+            return Ok(*key);
+        }
+        let key: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT event_key FROM workspaces WHERE id = ?1")
+            .and_then(|mut s| s.query_row(params![ws.to_string()], |r| r.get(0)))
+            .map_err(db_err)?;
+        let key = key.ok_or_else(|| StoreError::Database(format!("workspace {ws} has no event key")))?;
+        self.cache.event_keys.insert(ws, key);
+        Ok(key)
     }
 
     /// Write the held conversation if it is new: rows that refer to it (its
@@ -858,11 +879,12 @@ impl WriteTx for SqliteTx<'_> {
         let last = known + events.len() as i64;
         self.seqs.insert(ws, last);
         let first = last - events.len() as i64 + 1;
+        let key = self.event_key(ws)?;
         let mut stmt = self
             .conn
             .prepare_cached(
-                "INSERT INTO events (workspace_id, seq, kind, conversation_id, actor, at, before, after, reason, data) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO events (id, workspace_id, seq, kind, conversation_id, actor, at, before, after, reason, \
+                 data) VALUES (?11, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .map_err(db_err)?;
         let wid = ws.to_string();
@@ -884,7 +906,8 @@ impl WriteTx for SqliteTx<'_> {
                 json(&e.before),
                 json(&e.after),
                 e.reason,
-                data
+                data,
+                crate::rows::event_rowid(key, seq)
             ])
             .map_err(db_err)?;
             out.push(Event {
