@@ -8,6 +8,8 @@ mod intern;
 mod migrate;
 mod notifications;
 mod options;
+#[cfg(test)]
+mod plan;
 mod readers;
 mod reads;
 mod routing;

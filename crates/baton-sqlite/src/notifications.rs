@@ -386,15 +386,7 @@ mod tests {
     fn a_notification_page_is_a_seek_in_the_users_index_without_a_sort() {
         let mut conn = Connection::open_in_memory().unwrap();
         crate::migrate::migrate(&mut conn).unwrap();
-        let plan: Vec<String> = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {}", list_sql()))
-            .unwrap()
-            .query_map(rusqlite::params!["u", "w", 5, "id", 50], |r| {
-                r.get::<_, String>(3)
-            })
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let plan = crate::plan::query_plan(&conn, &list_sql(), rusqlite::params!["u", "w", 5, "id", 50]);
         assert!(
             plan.iter()
                 .any(|step| step.contains("USING INDEX notifications_user (user_id=? AND ")),

@@ -537,15 +537,11 @@ mod tests {
             kind_index, 0,
             "appends no longer pay for a (workspace, kind, seq) index"
         );
-        let plan: Vec<String> = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {}", events_of_kinds_sql(3)))
-            .unwrap()
-            .query_map(rusqlite::params!["ws", 0, 10, "a", "b", "c"], |r| {
-                r.get::<_, String>(3)
-            })
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let plan = crate::plan::query_plan(
+            &conn,
+            &events_of_kinds_sql(3),
+            rusqlite::params!["ws", 0, 10, "a", "b", "c"],
+        );
         assert!(
             plan.iter()
                 .any(|step| step.contains("USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)")),
