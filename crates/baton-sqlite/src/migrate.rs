@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         14,
         include_str!("../migrations/0014_notifications_in_a_rowid_table.sql"),
     ),
+    (15, include_str!("../migrations/0015_fts_merges_by_writer.sql")),
 ];
 
 /// Bring the schema up to date, each step in its own transaction.
