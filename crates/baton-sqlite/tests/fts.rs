@@ -18,13 +18,26 @@ fn contact(id: &str, name: &str) -> ContactInput {
     }
 }
 
+/// One number from `sql`.
+fn number(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> i64 {
+    conn.query_row(sql, params, |r| r.get(0)).unwrap()
+}
+
 fn matches(conn: &Connection, table: &str, q: &str) -> i64 {
-    conn.query_row(
+    number(
+        conn,
         &format!("SELECT count(*) FROM {table} WHERE {table} MATCH ?1"),
         [q],
-        |r| r.get(0),
     )
-    .unwrap()
+}
+
+/// FTS5's own check that an index holds exactly its rows.
+fn assert_index_matches_rows(conn: &Connection, table: &str) {
+    conn.execute(
+        &format!("INSERT INTO {table} ({table}) VALUES ('integrity-check')"),
+        [],
+    )
+    .unwrap_or_else(|e| panic!("{table} does not match its rows: {e}"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -73,11 +86,7 @@ async fn the_search_index_matches_the_rows_after_bursts_renames_and_failures() {
     drop(store);
     let conn = Connection::open(url.trim_start_matches("sqlite://")).unwrap();
     for table in ["messages_fts", "contacts_fts"] {
-        conn.execute(
-            &format!("INSERT INTO {table} ({table}) VALUES ('integrity-check')"),
-            [],
-        )
-        .unwrap_or_else(|e| panic!("{table} does not match its rows: {e}"));
+        assert_index_matches_rows(&conn, table);
     }
     assert_eq!(matches(&conn, "messages_fts", "parcel"), 128);
     assert_eq!(matches(&conn, "messages_fts", "blender"), 128);
@@ -95,16 +104,6 @@ async fn the_search_index_matches_the_rows_after_bursts_renames_and_failures() {
         "the failed job indexed nothing"
     );
     assert_eq!(matches(&conn, "messages_fts", "kettle"), 1);
-}
-
-/// Segments in one full-text index: each has at least one row in its `_idx`.
-fn segments(conn: &Connection, table: &str) -> i64 {
-    conn.query_row(
-        &format!("SELECT count(DISTINCT segid) FROM {table}_idx"),
-        [],
-        |r| r.get(0),
-    )
-    .unwrap()
 }
 
 /// FTS5's own merges are off (migration 0015: they came all at once, inside
@@ -135,21 +134,20 @@ async fn the_writers_merge_steps_keep_each_index_in_a_few_segments() {
     drop(store);
     let conn = Connection::open(url.trim_start_matches("sqlite://")).unwrap();
     for table in ["messages_fts", "contacts_fts"] {
-        let automerge: i64 = conn
-            .query_row(
-                &format!("SELECT v FROM {table}_config WHERE k = 'automerge'"),
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(automerge, 0, "{table}: FTS5 merges by itself");
-        let n = segments(&conn, table);
-        assert!(n <= 8, "{table} is in {n} segments");
-        conn.execute(
-            &format!("INSERT INTO {table} ({table}) VALUES ('integrity-check')"),
+        let automerge = number(
+            &conn,
+            &format!("SELECT v FROM {table}_config WHERE k = 'automerge'"),
             [],
-        )
-        .unwrap_or_else(|e| panic!("{table} does not match its rows: {e}"));
+        );
+        assert_eq!(automerge, 0, "{table}: FTS5 merges by itself");
+        // Each segment has at least one row in the index's `_idx` table.
+        let n = number(
+            &conn,
+            &format!("SELECT count(DISTINCT segid) FROM {table}_idx"),
+            [],
+        );
+        assert!(n <= 8, "{table} is in {n} segments");
+        assert_index_matches_rows(&conn, table);
     }
     assert_eq!(matches(&conn, "messages_fts", "kettle"), 120 * 16);
     assert_eq!(matches(&conn, "contacts_fts", "segment"), 120 * 16);
