@@ -5,16 +5,46 @@ use baton_core::directory::ChannelKind;
 use baton_core::*;
 use baton_sqlite::SqliteStore;
 use baton_store::*;
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, Once};
+use std::time::{Duration, SystemTime};
 
 /// A `sqlite://` URL of a new file in the tests' temporary directory.
+///
+/// The suite has no tear-down hook and a run leaves about 400 MB of
+/// databases and logs there, so once per test process the files of earlier
+/// runs, an hour old or more, are removed first (as the PostgreSQL tests do
+/// with their schemas); a run still going elsewhere keeps its own.
 pub fn db_url() -> String {
+    static SWEPT: Once = Once::new();
     let dir = std::env::temp_dir().join("baton-sqlite-tests");
+    SWEPT.call_once(|| {
+        sweep_older_than(&dir, Duration::from_secs(3600));
+    });
     format!(
         "sqlite://{}",
         dir.join(format!("{}.db", uuid::Uuid::now_v7().simple()))
             .display()
     )
+}
+
+/// Remove the files directly in `dir` last written more than `age` ago;
+/// how many were removed. A missing directory has none.
+pub fn sweep_older_than(dir: &Path, age: Duration) -> usize {
+    let Some(cutoff) = SystemTime::now().checked_sub(age) else {
+        return 0;
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            e.metadata()
+                .is_ok_and(|m| m.is_file() && m.modified().is_ok_and(|t| t < cutoff))
+        })
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
 }
 
 /// The store at `url` with a workspace "Acme" (created if missing) and a new API channel.
