@@ -117,14 +117,14 @@ pub fn flush(conn: &Connection) -> StoreResult<()> {
         conn.prepare_cached("UPDATE fts_progress SET last_row = ?2 WHERE kind = ?1")
             .and_then(|mut s| s.execute(params![k.kind, newest]))
             .map_err(db_err)?;
-        if merge_pages(last, newest, 0) == 0 {
-            continue;
-        }
-        // The text of the whole blocks passed, rows of earlier flushes included.
+        // The whole blocks of rows passed, rows of earlier flushes included.
         let (from, to) = (
             last / MERGE_EVERY_ROWS * MERGE_EVERY_ROWS,
             newest / MERGE_EVERY_ROWS * MERGE_EVERY_ROWS,
         );
+        if to == from {
+            continue;
+        }
         let text_len: i64 = conn
             .prepare_cached(k.text_len)
             .and_then(|mut s| s.query_row(params![from, to], |r| r.get(0)))
